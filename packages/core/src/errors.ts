@@ -1,0 +1,45 @@
+/**
+ * Every failure the SDK reports is a `SparseViTError` with a stable `code`, so callers can branch
+ * on the kind of failure (`err.code === 'IMAGE_TOO_LARGE'`) without parsing messages, and a batch
+ * can record the failure of one input and carry on.
+ */
+export type SparseViTErrorCode =
+  /** The config is inconsistent (sparse sizes that do not divide the feature map, ...). */
+  | 'INVALID_CONFIG'
+  /** A weights file is truncated, malformed or points outside itself. */
+  | 'CORRUPT_WEIGHTS'
+  /** A checkpoint names a Python global outside the allow-list; nothing was executed. */
+  | 'UNSAFE_CHECKPOINT'
+  /** The weights do not map onto the graph: missing, unexpected or mis-shaped keys. */
+  | 'WEIGHTS_MISMATCH'
+  /** A file format or a feature of one that is not supported (compressed zip entry, dtype). */
+  | 'UNSUPPORTED_FORMAT'
+  /** The bytes are not a decodable image (not an image, truncated, zero bytes). */
+  | 'INVALID_IMAGE'
+  /** The image has more pixels than the configured limit. */
+  | 'IMAGE_TOO_LARGE'
+  /** The requested execution backend or device is not available here. */
+  | 'BACKEND_UNAVAILABLE'
+  /** The model was used after `dispose()`. */
+  | 'DISPOSED'
+  /** A call's arguments are wrong (bad threshold, unknown device name, ...). */
+  | 'INVALID_ARGUMENT'
+  /** A file could not be read or written. */
+  | 'IO_ERROR';
+
+export class SparseViTError extends Error {
+  override readonly name = 'SparseViTError';
+  readonly code: SparseViTErrorCode;
+  /** Structured detail for programmatic use (e.g. the list of mismatched keys). */
+  readonly details?: unknown;
+
+  constructor(code: SparseViTErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+export function isSparseViTError(value: unknown, code?: SparseViTErrorCode): value is SparseViTError {
+  return value instanceof SparseViTError && (code === undefined || value.code === code);
+}
