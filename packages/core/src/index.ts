@@ -22,3 +22,28 @@ export { blobSource, bytesSource, type ByteSource } from './weights/byte-source'
 export { readSafetensors, writeSafetensors } from './weights/safetensors';
 export { convertStore, float32Tensor, isFloatDType, toFloat32 } from './weights/convert';
 export { f16BitsToF32, f32ToF16Bits, float32ToF16Bytes } from './weights/half';
+export { detectWeightsFormat, readWeights, type ReadWeightsOptions, type WeightsFormat } from './weights/load-weights';
+export { readPyTorchCheckpoint, type PyTorchCheckpointOptions } from './weights/pytorch-checkpoint';
+
+export { CONFIG_METADATA_KEY, resolveConfig, type ConfigInput } from './config/resolve-config';
+
+export { DEFAULT_MAX_PIXELS, assertPixelLimit, validateRawImage, type RawImage } from './image/raw-image';
+export { toRgb } from './image/to-rgb';
+export { resizeLinearU8 } from './image/resize-linear';
+export { IMAGENET_MEAN, IMAGENET_STD, normalizeToChw } from './image/normalize';
+export { preprocess } from './image/preprocess';
+export { resizeLanczosMap } from './image/resize-lanczos';
+export { resizeBilinearMap } from './image/resize-bilinear-map';
+export { maxScore, probabilityToMask } from './image/postprocess';
+export { renderHeatmap, renderMask, renderOverlay, turboColor, type OverlayOptions } from './image/render';
+export { decodeNpy, encodeNpy, type NpyArray, type NpyDtype } from './formats/npy';
+
+export type { DetectBatchOptions, DetectionResult, DetectionTimings, DetectOptions } from './model/detection-result';
+export type { DetectionOutcome, SparseViTModel } from './model/sparsevit-model';
+export {
+  createSparseViTModel,
+  type CreateSparseViTModelOptions,
+  type DecodeOptions,
+  type ImageDecoder,
+  type InferenceBackend,
+} from './model/create-sparsevit-model';

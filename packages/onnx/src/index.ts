@@ -1,2 +1,3 @@
-export { lowerToOnnx, readOnnxConfig, ONNX_OPSET, CONFIG_METADATA_KEY, INPUT_NAME, type LowerToOnnxOptions } from './lower-to-onnx';
+export { lowerToOnnx, readOnnxConfig, ONNX_OPSET, INPUT_NAME, type LowerToOnnxOptions } from './lower-to-onnx';
 export { OnnxGraphBuilder } from './onnx-graph-builder';
+export { buildOnnxModel, type BuildOnnxModelOptions, type OnnxModelSource } from './build-onnx-model';

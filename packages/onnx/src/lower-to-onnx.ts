@@ -1,4 +1,5 @@
 import {
+  CONFIG_METADATA_KEY,
   FEATURE_NAMES,
   sparseViTGraph,
   stageSides,
@@ -11,7 +12,6 @@ import { OnnxGraphBuilder } from './onnx-graph-builder';
 /** Opset 17: the first with `LayerNormalization`, supported by every ONNX Runtime EP we target. */
 export const ONNX_OPSET = 17;
 /** Metadata key under which the model's `SparseViTConfig` travels as JSON. */
-export const CONFIG_METADATA_KEY = 'sparsevit.config';
 export const INPUT_NAME = 'input';
 
 export interface LowerToOnnxOptions {

@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { assertPixelLimit, DEFAULT_MAX_PIXELS, SparseViTError, type RawImage } from '@sparsevit/core';
+import sharp, { type Metadata } from 'sharp';
+
+/** What `@sparsevit/node` accepts as an image: a file path, encoded bytes, or decoded pixels. */
+export type NodeImageInput = string | Uint8Array | RawImage;
+
+/** Raster formats a photo arrives in. Vector and document formats sharp could render are refused. */
+const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif', 'avif', 'heif']);
+
+function isRawImage(input: unknown): input is RawImage {
+  return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'data' in input && 'width' in input;
+}
+
+/**
+ * Decodes an image to 8-bit pixels the way the reference's PIL does, so preprocessing sees the
+ * same values:
+ * - no colour management (`ignoreIcc`): PIL ignores embedded ICC profiles, sharp would convert;
+ * - no EXIF auto-rotation: `Image.open` does not rotate either;
+ * - the channels as stored (gray stays 1 channel, alpha is kept) and 8 bits per channel; core's
+ *   preprocessing then converts to RGB as `convert('RGB')` does;
+ * - the first frame of an animation.
+ * PNG decoding is exact (lossless). JPEG goes through libjpeg-turbo in both, with the same
+ * default IDCT and chroma upsampling; small differences are possible across libjpeg builds.
+ */
+export async function decodeImage(input: NodeImageInput, options: { maxPixels?: number } = {}): Promise<RawImage> {
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (isRawImage(input)) {
+    assertPixelLimit(input.width, input.height, maxPixels);
+    return input;
+  }
+  let bytes: Uint8Array;
+  const label = typeof input === 'string' ? input : 'the image bytes';
+  if (typeof input === 'string') {
+    try {
+      bytes = await readFile(input);
+    } catch (error) {
+      throw new SparseViTError('IO_ERROR', `cannot read ${input}: ${(error as Error).message}`, { cause: error });
+    }
+  } else {
+    bytes = input;
+  }
+  if (bytes.byteLength === 0) throw new SparseViTError('INVALID_IMAGE', `${label} is empty (0 bytes)`);
+
+  const pipeline = sharp(bytes, { ignoreIcc: true, limitInputPixels: false, failOn: 'warning', sequentialRead: true });
+  let metadata: Metadata;
+  try {
+    metadata = await pipeline.metadata();
+  } catch (error) {
+    throw new SparseViTError('INVALID_IMAGE', `${label} is not a readable image: ${(error as Error).message}`, { cause: error });
+  }
+  if (!metadata.format || !SUPPORTED_FORMATS.has(metadata.format)) {
+    throw new SparseViTError('INVALID_IMAGE', `${label}: unsupported image format "${metadata.format}" (supported: ${[...SUPPORTED_FORMATS].join(', ')})`);
+  }
+  // Checked from the header, before any pixel is decoded.
+  assertPixelLimit(metadata.width ?? 0, metadata.height ?? 0, maxPixels);
+  try {
+    const { data, info } = await pipeline.toColourspace(metadata.channels && metadata.channels <= 2 ? 'b-w' : 'srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels as RawImage['channels'] };
+  } catch (error) {
+    throw new SparseViTError('INVALID_IMAGE', `${label} could not be decoded: ${(error as Error).message}`, { cause: error });
+  }
+}

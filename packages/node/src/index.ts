@@ -1,0 +1,7 @@
+// @sparsevit/node: SparseViT on ONNX Runtime for Node. Everything from @sparsevit/core is
+// re-exported, so one import serves (configs, errors, renderers, metrics).
+export * from '@sparsevit/core';
+export { loadModel, type LoadModelOptions, type NodeSparseViTModel } from './load-model';
+export { decodeImage, type NodeImageInput } from './decode-image';
+export { openFileSource, type FileByteSource } from './file-source';
+export { createOnnxRuntimeBackend, type NodeDevice, type OrtSessionSettings } from './onnx-runtime-backend';
