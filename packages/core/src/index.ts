@@ -27,10 +27,10 @@ export { readPyTorchCheckpoint, type PyTorchCheckpointOptions } from './weights/
 
 export { CONFIG_METADATA_KEY, resolveConfig, type ConfigInput } from './config/resolve-config';
 
-export { DEFAULT_MAX_PIXELS, assertPixelLimit, validateRawImage, type RawImage } from './image/raw-image';
+export { DEFAULT_MAX_PIXELS, assertPixelLimit, validateRawImage, type RawImage, type ValidateRawImageOptions } from './image/raw-image';
 export { toRgb } from './image/to-rgb';
 export { resizeLinearU8 } from './image/resize-linear';
-export { IMAGENET_MEAN, IMAGENET_STD, normalizeToChw } from './image/normalize';
+export { IMAGENET_MEAN, IMAGENET_STD, normalizeToChw, type NormalizeOptions } from './image/normalize';
 export { preprocess } from './image/preprocess';
 export { resizeLanczosMap } from './image/resize-lanczos';
 export { resizeBilinearMap } from './image/resize-bilinear-map';

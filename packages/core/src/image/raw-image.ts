@@ -1,0 +1,85 @@
+import { SparseViTError } from '../errors';
+
+/**
+ * Decoded 8-bit pixels, interleaved and row-major: pixel `(x, y)` channel `c` is
+ * `data[(y * width + x) * channels + c]`. `channels` is 1 (gray, PIL 'L'), 2 (gray + alpha, 'LA'),
+ * 3 (RGB) or 4 (RGBA, straight alpha as decoders and `ImageData` store it). A browser's
+ * `ImageData` fits as is (`{ data, width, height, channels: 4 }`).
+ */
+export interface RawImage {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+/**
+ * Default ceiling on the pixels of one input image. 100 megapixels is above every common camera
+ * and scan in forgery datasets (a 108 MP phone sensor excepted, which callers can allow), while
+ * bounding what one image can cost: decoded RGBA at 100 MP is 400 MB, the most a browser tab can
+ * usually hold for one image, and a hostile file declaring 50000 x 50000 pixels is rejected from
+ * its header before anything is allocated. The model itself only sees `imgSize`^2 pixels, so a
+ * larger image adds memory, not accuracy.
+ */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+function isPositiveInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+}
+
+/**
+ * Throws `IMAGE_TOO_LARGE` when `width * height` exceeds `maxPixels`. Call it with the
+ * dimensions from an image header before decoding, so an oversized image costs nothing.
+ */
+export function assertPixelLimit(width: number, height: number, maxPixels: number = DEFAULT_MAX_PIXELS): void {
+  if (!(typeof maxPixels === 'number' && maxPixels > 0 && !Number.isNaN(maxPixels))) {
+    throw new SparseViTError('INVALID_ARGUMENT', `maxPixels must be a positive number, got ${String(maxPixels)}`);
+  }
+  if (!isPositiveInt(width) || !isPositiveInt(height)) {
+    throw new SparseViTError('INVALID_IMAGE', `image dimensions must be positive integers, got ${String(width)}x${String(height)}`);
+  }
+  const pixels = width * height;
+  if (pixels > maxPixels) {
+    throw new SparseViTError(
+      'IMAGE_TOO_LARGE',
+      `image of ${width}x${height} (${pixels} pixels) exceeds the limit of ${maxPixels} pixels`,
+      { details: { width, height, pixels, maxPixels } },
+    );
+  }
+}
+
+export interface ValidateRawImageOptions {
+  /** When given, also enforce this pixel limit (`IMAGE_TOO_LARGE`). */
+  maxPixels?: number;
+}
+
+/**
+ * Checks that `image` is a well-formed `RawImage`: positive integer dimensions, 1-4 channels, an
+ * 8-bit typed array whose length is exactly `width * height * channels`. Throws `INVALID_IMAGE`
+ * otherwise (a wrong length is what a truncated decode looks like), and `IMAGE_TOO_LARGE` when
+ * `options.maxPixels` is given and exceeded.
+ */
+export function validateRawImage(image: RawImage, options?: ValidateRawImageOptions): void {
+  if (typeof image !== 'object' || image === null) {
+    throw new SparseViTError('INVALID_IMAGE', 'image must be an object { data, width, height, channels }');
+  }
+  const { data, width, height, channels } = image;
+  if (!isPositiveInt(width) || !isPositiveInt(height)) {
+    throw new SparseViTError('INVALID_IMAGE', `image dimensions must be positive integers, got ${String(width)}x${String(height)}`);
+  }
+  if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4) {
+    throw new SparseViTError('INVALID_IMAGE', `image channels must be 1, 2, 3 or 4, got ${String(channels)}`);
+  }
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    throw new SparseViTError('INVALID_IMAGE', 'image data must be a Uint8Array or Uint8ClampedArray of 8-bit samples');
+  }
+  const expected = width * height * channels;
+  if (data.length !== expected) {
+    throw new SparseViTError(
+      'INVALID_IMAGE',
+      `image data has ${data.length} bytes, expected ${width}x${height}x${channels} = ${expected}`,
+      { details: { width, height, channels, length: data.length, expected } },
+    );
+  }
+  if (options?.maxPixels !== undefined) assertPixelLimit(width, height, options.maxPixels);
+}
