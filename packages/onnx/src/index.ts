@@ -1,3 +1,3 @@
 export { lowerToOnnx, readOnnxConfig, ONNX_OPSET, INPUT_NAME, type LowerToOnnxOptions } from './lower-to-onnx';
-export { OnnxGraphBuilder } from './onnx-graph-builder';
+export { OnnxGraphBuilder, type OnnxWeightStorage } from './onnx-graph-builder';
 export { buildOnnxModel, type BuildOnnxModelOptions, type OnnxModelSource } from './build-onnx-model';

@@ -35,14 +35,14 @@ describe('lowerToOnnx on the tiny fixture model', () => {
   it('emits a standard opset-17 model with a dynamic batch axis and the config in its metadata', () => {
     const decoded = onnx.ModelProto.decode(model);
     expect(decoded.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', ONNX_OPSET]]);
-    expect(decoded.graph?.input[0].type?.tensorType?.shape?.dim?.[0].dimParam).toBe('batch');
-    const opTypes = new Set(decoded.graph?.node.map((n) => n.opType));
+    expect(decoded.graph!.input![0].type?.tensorType?.shape?.dim?.[0].dimParam).toBe('batch');
+    const opTypes = new Set(decoded.graph!.node!.map((n) => n.opType));
     // Standard ops only (no contrib domain), BatchNorm folded away, LayerNorm as one op.
     expect(opTypes.has('BatchNormalization')).toBe(false);
     expect(opTypes.has('LayerNormalization')).toBe(true);
-    expect(decoded.graph?.node.every((n) => !n.domain)).toBe(true);
+    expect(decoded.graph!.node!.every((n) => !n.domain)).toBe(true);
     expect(readOnnxConfig(model)).toEqual(config);
-    expect(decoded.graph?.output.map((o) => o.name)).toEqual(['logits', 'probability', ...FEATURE_NAMES]);
+    expect(decoded.graph!.output!.map((o) => o.name)).toEqual(['logits', 'probability', ...FEATURE_NAMES]);
   });
 
   for (const name of tinyCases) {
@@ -74,5 +74,19 @@ describe('lowerToOnnx on the tiny fixture model', () => {
       const slice = (out.logits.data as Float32Array).subarray(i * 1024, (i + 1) * 1024);
       expect(maxAbsDiff(slice, single.logits.data as Float32Array)).toBeLessThanOrEqual(1e-5);
     }
+  });
+
+  it('stores float16 weights in half the bytes and stays within 1e-2 of float32', async () => {
+    const store = await readSafetensors(readFileSync(fixturePath('sparsevit-tiny', 'weights.safetensors')));
+    const half = lowerToOnnx(config, prepareGraphWeights(store, config), { weightStorage: 'float16' });
+    expect(half.byteLength / model.byteLength).toBeLessThan(0.55);
+    const halfSession = await ort.InferenceSession.create(half, { graphOptimizationLevel: 'all' });
+    for (const name of tinyCases) {
+      const ref = await readSafetensors(readFileSync(fixturePath('sparsevit-tiny', `${name}.safetensors`)));
+      const input = new ort.Tensor('float32', toFloat32(ref.tensors.get('input')!), [1, 3, 512, 512]);
+      const out = await halfSession.run({ input }, ['logits']);
+      expect(maxAbsDiff(out.logits.data as Float32Array, toFloat32(ref.tensors.get('logits')!))).toBeLessThanOrEqual(1e-2);
+    }
+    await halfSession.release();
   });
 });

@@ -7,7 +7,7 @@ import {
   type SparseViTConfig,
 } from '@sparsevit/core';
 import { onnx, Reader, type OnnxProto } from './onnx-proto';
-import { OnnxGraphBuilder } from './onnx-graph-builder';
+import { OnnxGraphBuilder, type OnnxWeightStorage } from './onnx-graph-builder';
 
 /** Opset 17: the first with `LayerNormalization`, supported by every ONNX Runtime EP we target. */
 export const ONNX_OPSET = 17;
@@ -17,6 +17,8 @@ export const INPUT_NAME = 'input';
 export interface LowerToOnnxOptions {
   /** Add the six backbone features (`third1`, ..., `last`) as extra outputs. Default false. */
   features?: boolean;
+  /** `float16` halves the file (weights stored as FLOAT16, computed in float32). Default `float32`. */
+  weightStorage?: OnnxWeightStorage;
   /** Free-form producer version written into the model. */
   producerVersion?: string;
 }
@@ -28,7 +30,7 @@ export interface LowerToOnnxOptions {
  * request. The config is stored in the model's metadata so an `.onnx` file is self-describing.
  */
 export function lowerToOnnx(config: SparseViTConfig, weights: GraphWeights, options: LowerToOnnxOptions = {}): Uint8Array {
-  const builder = new OnnxGraphBuilder(weights);
+  const builder = new OnnxGraphBuilder(weights, options.weightStorage);
   const outputs = sparseViTGraph(builder, config, INPUT_NAME, { features: options.features });
   const [, , s3, s4] = stageSides(config);
   const [, , c3, c4] = config.embed_dim;

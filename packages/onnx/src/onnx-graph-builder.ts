@@ -1,11 +1,14 @@
-import type { Conv2dOptions, GraphWeight, GraphWeights, TensorOps } from '@sparsevit/core';
-import { SparseViTError } from '@sparsevit/core';
+import { float32ToF16Bytes, SparseViTError, type Conv2dOptions, type GraphWeights, type TensorOps } from '@sparsevit/core';
 import { onnx, type OnnxProto } from './onnx-proto';
 
 type Attribute = OnnxProto.IAttributeProto;
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
 const INT64 = onnx.TensorProto.DataType.INT64;
+
+/** How weights are stored in the model file; compute is float32 either way. */
+export type OnnxWeightStorage = 'float32' | 'float16';
 
 /**
  * The ONNX implementation of core's `TensorOps`: each call appends a node and returns the name of
@@ -16,24 +19,42 @@ const INT64 = onnx.TensorProto.DataType.INT64;
 export class OnnxGraphBuilder implements TensorOps<string> {
   readonly nodes: OnnxProto.INodeProto[] = [];
   readonly initializers: OnnxProto.ITensorProto[] = [];
-  private readonly weightNames = new Set<string>();
+  private readonly weightValues = new Map<string, string>();
+  /** Shapes of the values `weight()` returned (conv attributes need the kernel size). */
+  private readonly weightShapes = new Map<string, readonly number[]>();
   private readonly constants = new Map<string, string>();
   private counter = 0;
 
-  constructor(private readonly weights: GraphWeights) {}
+  constructor(
+    private readonly weights: GraphWeights,
+    private readonly weightStorage: OnnxWeightStorage = 'float32',
+  ) {}
 
+  /**
+   * With `float16` storage, each weight is stored as FLOAT16 and read through a `Cast` to
+   * float32: the file is half the size and the arithmetic stays float32. ONNX Runtime folds these
+   * casts when it loads the model, so they cost nothing per image.
+   */
   weight(name: string): string {
-    if (!this.weightNames.has(name)) {
+    let value = this.weightValues.get(name);
+    if (value === undefined) {
       const w = this.weights.get(name);
       if (!w) throw new SparseViTError('WEIGHTS_MISMATCH', `the graph reads weight "${name}", which the prepared weights do not hold`);
-      this.addWeightInitializer(name, w);
-      this.weightNames.add(name);
+      if (this.weightStorage === 'float16') {
+        this.initializers.push({ name, dims: [...w.shape], dataType: FLOAT16, rawData: float32ToF16Bytes(w.data) });
+        value = this.node('Cast', [name], [int('to', FLOAT)]);
+      } else {
+        this.initializers.push({ name, dims: [...w.shape], dataType: FLOAT, rawData: littleEndianBytes(w.data) });
+        value = name;
+      }
+      this.weightValues.set(name, value);
+      this.weightShapes.set(value, w.shape);
     }
-    return name;
+    return value;
   }
 
   conv2d(x: string, weight: string, bias: string | undefined, o: Conv2dOptions): string {
-    const shape = this.weights.get(weight)?.shape;
+    const shape = this.weightShapes.get(weight);
     if (!shape) throw new SparseViTError('WEIGHTS_MISMATCH', `conv weight "${weight}" has no shape`);
     return this.node('Conv', bias ? [x, weight, bias] : [x, weight], [
       ints('kernel_shape', [shape[2], shape[3]]),
@@ -111,10 +132,6 @@ export class OnnxGraphBuilder implements TensorOps<string> {
     const output = Array.from({ length: outputCount }, (_, i) => `${opType.toLowerCase()}_${id}${outputCount > 1 ? `_${i}` : ''}`);
     this.nodes.push({ opType, name: `${opType}_${id}`, input: inputs, output, attribute });
     return output;
-  }
-
-  private addWeightInitializer(name: string, w: GraphWeight): void {
-    this.initializers.push({ name, dims: [...w.shape], dataType: FLOAT, rawData: littleEndianBytes(w.data) });
   }
 
   private int64Constant(values: readonly number[]): string {
