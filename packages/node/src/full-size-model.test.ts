@@ -1,46 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { fixturePath } from '@sparsevit/fixtures';
-import { BASE_CONFIG, bytesSource, CONFIG_METADATA_KEY, writeSafetensors, type DType, type WeightTensor } from '@sparsevit/core';
+import { randomStateDict } from '@sparsevit/fixtures';
+import { BASE_CONFIG, bytesSource, CONFIG_METADATA_KEY, writeSafetensors, type WeightTensor } from '@sparsevit/core';
 import { buildOnnxModel } from '@sparsevit/onnx';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from './load-model';
 
 // The published configuration at full size: weights of every shape the authors' model has
-// (`sparsevit-base/state_dict_keys.json`, dumped from the reference), filled with seeded noise and
-// written with our own safetensors writer. No trained weights are shipped; this checks that a
+// (`sparsevit-base/state_dict_keys.json`, dumped from the reference), filled with seeded noise
+// (`randomStateDict`) and written with our own safetensors writer. No trained weights are shipped; this checks that a
 // full-size checkpoint maps onto the graph key for key, lowers, and runs.
-type KeyList = Record<string, { shape: number[]; dtype: string }>;
-const keyList = JSON.parse(readFileSync(fixturePath('sparsevit-base', 'state_dict_keys.json'), 'utf8')) as KeyList;
-
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomTensors(keys: KeyList): Map<string, WeightTensor> {
-  const random = mulberry32(7);
-  const tensors = new Map<string, WeightTensor>();
-  for (const [key, { shape, dtype }] of Object.entries(keys)) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (dtype === 'int64') {
-      tensors.set(key, { dtype: 'I64', shape, data: new Uint8Array(8 * n) });
-      continue;
-    }
-    const values = new Float32Array(n);
-    // Variances must be positive; scales near 1 keep activations in range through 40 blocks.
-    const base = /running_var$|norm\d?\.weight$|norm\.weight$/.test(key) ? 1 : 0;
-    for (let i = 0; i < n; i++) values[i] = base + (random() - 0.5) * 0.04;
-    tensors.set(key, { dtype: 'F32' as DType, shape, data: new Uint8Array(values.buffer) });
-  }
-  return tensors;
-}
-
-const tensors = randomTensors(keyList);
+const tensors = randomStateDict('sparsevit-base') as Map<string, WeightTensor>;
 const metadata = { [CONFIG_METADATA_KEY]: JSON.stringify(BASE_CONFIG) };
 
 describe('the full-size (base) model', () => {

@@ -1,0 +1,82 @@
+// One benchmark measurement in its own process, so that peak RSS belongs to one backend and one
+// weights file. Prints one JSON line. Driven by bench.ts.
+import { parseArgs } from 'node:util';
+import { loadModel, type RawImage } from '@sparsevit/node';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'onnx-cpu' },
+    weights: { type: 'string' },
+    batch: { type: 'string', default: '1' },
+    runs: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    threads: { type: 'string' },
+  },
+});
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** A deterministic 640x480 RGB test image (content does not change the work done). */
+function testImage(): RawImage {
+  const width = 640;
+  const height = 480;
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+  return { data, width, height, channels: 3 };
+}
+
+async function load(backend: string, weights: string, batch: number) {
+  const threads = values.threads ? Number(values.threads) : undefined;
+  if (backend === 'onnx-cpu') return loadModel({ weights, device: 'cpu', batchSize: batch, intraOpNumThreads: threads });
+  if (backend === 'tfjs-wasm' || backend === 'tfjs-cpu') {
+    const tfjs = await import('@sparsevit/tfjs' as string).catch(() => {
+      throw new Error(`${backend}: @sparsevit/tfjs is not built`);
+    });
+    return tfjs.loadModel({ weights, backend: backend.slice(5), batchSize: batch });
+  }
+  throw new Error(`unknown backend ${backend}`);
+}
+
+const backend = values.backend!;
+const batch = Number(values.batch);
+const runs = Number(values.runs);
+const warmup = Number(values.warmup);
+const image = testImage();
+const images = Array.from({ length: batch }, () => image);
+
+const t0 = performance.now();
+const model = await load(backend, values.weights!, batch);
+const loadMs = performance.now() - t0;
+await model.detectBatch(images);
+const firstResultMs = performance.now() - t0;
+for (let i = 1; i < warmup; i++) await model.detectBatch(images);
+
+const total: number[] = [];
+const inference: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const start = performance.now();
+  const outcomes = await model.detectBatch(images);
+  total.push((performance.now() - start) / batch);
+  const first = outcomes[0];
+  if (!first.ok) throw first.error;
+  inference.push(first.result.timings.inferenceMs / batch);
+}
+await model.dispose();
+
+const report = {
+  backend,
+  device: model.device,
+  batch,
+  runs,
+  loadMs,
+  firstResultMs,
+  perImageMs: { median: median(total), min: Math.min(...total), max: Math.max(...total) },
+  inferencePerImageMs: { median: median(inference), min: Math.min(...inference), max: Math.max(...inference) },
+  imagesPerSecond: 1000 / median(total),
+  peakRssMB: process.resourceUsage().maxRSS / 1024,
+};
+process.stdout.write(`${JSON.stringify(report)}\n`);

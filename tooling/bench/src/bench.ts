@@ -1,0 +1,94 @@
+// pnpm bench [--json] [--runs N] [--warmup N] [--batch 1,4] [--backends onnx-cpu,tfjs-wasm]
+//            [--weights file] [--threads N]
+//
+// SparseViT base (the published configuration) at 512x512 on every backend asked for. Each
+// (backend, batch) runs in its own process: load (file to first result) is timed apart from
+// inference, then warm-up, then N timed runs; figures are medians with min/max, plus peak RSS.
+// Without --weights, seeded random weights of the published shapes are written to a temporary
+// .safetensors file (latency does not depend on the values; no trained weights ship here).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseArgs } from 'node:util';
+import { BASE_CONFIG, CONFIG_METADATA_KEY, writeSafetensors } from '@sparsevit/core';
+import { randomStateDict } from '@sparsevit/fixtures';
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    runs: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    batch: { type: 'string', default: '1,4' },
+    backends: { type: 'string', default: 'onnx-cpu,tfjs-wasm' },
+    weights: { type: 'string' },
+    threads: { type: 'string' },
+  },
+});
+
+const run = promisify(execFile);
+const worker = fileURLToPath(new URL('./bench-worker.js', import.meta.url));
+const log = (line: string) => {
+  if (!values.json) process.stdout.write(`${line}\n`);
+};
+
+let weights = values.weights;
+let scratch: string | undefined;
+if (!weights) {
+  scratch = mkdtempSync(join(tmpdir(), 'sparsevit-bench-'));
+  weights = join(scratch, 'sparsevit-base-random.safetensors');
+  writeFileSync(weights, writeSafetensors({ tensors: randomStateDict('sparsevit-base'), metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(BASE_CONFIG) } }));
+}
+
+const machine = `${cpus().length} x ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+log(`SparseViT base, 512x512, ${values.runs} runs after ${values.warmup} warm-up; weights ${weights} (${(statSync(weights).size / 2 ** 20).toFixed(0)} MiB)`);
+log(`machine: ${machine}`);
+
+const results: Record<string, unknown>[] = [];
+for (const backend of values.backends!.split(',')) {
+  for (const batch of values.batch!.split(',').map(Number)) {
+    const args = [worker, '--backend', backend, '--weights', weights, '--batch', String(batch), '--runs', values.runs!, '--warmup', values.warmup!];
+    if (values.threads) args.push('--threads', values.threads);
+    try {
+      const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
+      results.push(JSON.parse(stdout.trim().split('\n').pop()!));
+    } catch (error) {
+      const message = ((error as { stderr?: string }).stderr || (error as Error).message).trim().split('\n').slice(-1)[0];
+      results.push({ backend, batch, error: message });
+    }
+  }
+}
+if (scratch) rmSync(scratch, { recursive: true, force: true });
+
+type Row = { backend: string; batch: number; error?: string; perImageMs: { median: number; min: number; max: number }; inferencePerImageMs: { median: number }; imagesPerSecond: number; loadMs: number; firstResultMs: number; peakRssMB: number };
+const rows = results as Row[];
+const baseline = rows.find((r) => !r.error);
+if (values.json) {
+  process.stdout.write(`${JSON.stringify({ machine, config: 'base', imgSize: 512, runs: Number(values.runs), results: rows }, null, 2)}\n`);
+} else {
+  const header = ['backend', 'batch', 'median ms/img', 'min', 'max', 'inference ms/img', 'img/s', 'vs baseline', 'load ms', 'first result ms', 'peak RSS MB'];
+  const table = rows.map((r) =>
+    r.error
+      ? [r.backend, String(r.batch), `unavailable: ${r.error}`]
+      : [
+          r.backend,
+          String(r.batch),
+          r.perImageMs.median.toFixed(0),
+          r.perImageMs.min.toFixed(0),
+          r.perImageMs.max.toFixed(0),
+          r.inferencePerImageMs.median.toFixed(0),
+          r.imagesPerSecond.toFixed(2),
+          `${(r.perImageMs.median / baseline!.perImageMs.median).toFixed(2)}x`,
+          r.loadMs.toFixed(0),
+          r.firstResultMs.toFixed(0),
+          r.peakRssMB.toFixed(0),
+        ],
+  );
+  log('');
+  log(`| ${header.join(' | ')} |`);
+  log(`|${header.map(() => '---').join('|')}|`);
+  for (const row of table) log(`| ${row.join(' | ')} |`);
+  log(`\nratios are against ${baseline ? `${baseline.backend} batch ${baseline.batch}` : 'nothing (no backend ran)'}, measured in this run`);
+}
