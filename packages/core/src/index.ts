@@ -47,3 +47,45 @@ export {
   type ImageDecoder,
   type InferenceBackend,
 } from './model/create-sparsevit-model';
+
+export {
+  PIXEL_EPSILON,
+  bestThresholdF1,
+  confusionAtThreshold,
+  f1FromCounts,
+  iouFromCounts,
+  pixelAuc,
+  pixelAucBenco,
+  pixelF1,
+  pixelIoU,
+  pixelMetrics,
+  type BestThresholdF1,
+  type Confusion,
+  type PixelMetrics,
+} from './metrics/pixel-metrics';
+export { IMAGE_EPSILON, imageAccuracy, imageAuc, imageConfusion, imageF1, type ImageConfusion } from './metrics/image-metrics';
+export {
+  createEvaluationAccumulator,
+  evaluateImage,
+  type EvaluateImageOptions,
+  type EvaluationAccumulator,
+  type EvaluationAccumulatorOptions,
+  type EvaluationRow,
+  type EvaluationSummary,
+  type FailedEvaluationRow,
+  type ImageMetrics,
+} from './metrics/evaluation-summary';
+export { binarizeMask, emptyMask, isEmptyMask, nearestSourceIndices, resizeMaskNearest, resizeProbabilityNearest, type BinaryMask } from './metrics/mask';
+export { EVALUATION_PROTOCOLS, preparePair, type EvaluationProtocol, type PredictionMaps, type PreparedPair } from './metrics/protocol';
+export {
+  IMAGE_EXTENSIONS,
+  MASK_SUFFIXES,
+  imageStem,
+  pairByName,
+  pairDatasetFiles,
+  type AmbiguousMatch,
+  type DatasetPair,
+  type PairDatasetOptions,
+  type PairingResult,
+} from './dataset/pair-dataset';
+export { NEGATIVE_MASK, parsePairList, type ParsePairListOptions, type PairListEntry } from './dataset/pair-list';
