@@ -19,9 +19,18 @@ export { prepareGraphWeights, validateStateDict } from './graph/prepare-graph-we
 
 export { DTYPE_BYTES, numel, type DType, type TensorStore, type WeightTensor } from './weights/tensor';
 export { blobSource, bytesSource, type ByteSource } from './weights/byte-source';
-export { readSafetensors, writeSafetensors } from './weights/safetensors';
+export { readSafetensors, writeSafetensors, SAFETENSORS_MAX_HEADER_BYTES } from './weights/safetensors';
 export { convertStore, float32Tensor, isFloatDType, toFloat32 } from './weights/convert';
-export { f16BitsToF32, f32ToF16Bits, float32ToF16Bytes } from './weights/half';
+export {
+  bf16BitsToF32,
+  bf16BytesToFloat32,
+  f16BitsToF32,
+  f16BytesToFloat32,
+  f32ToBf16Bits,
+  f32ToF16Bits,
+  float32ToBf16Bytes,
+  float32ToF16Bytes,
+} from './weights/half';
 export { detectWeightsFormat, readWeights, type ReadWeightsOptions, type WeightsFormat } from './weights/load-weights';
 export { readPyTorchCheckpoint, type PyTorchCheckpointOptions } from './weights/pytorch-checkpoint';
 

@@ -178,19 +178,20 @@ export function writeSafetensors(
 ): Uint8Array {
   const entries: [string, WeightTensor][] =
     store.tensors instanceof Map ? [...store.tensors] : Object.entries(store.tensors);
-  const header: Record<string, unknown> = {};
+  // The header JSON is assembled by hand: a JS object would move integer-like names ("0") to the
+  // front, and the file should list tensors in the order their bytes follow.
+  const parts: string[] = [];
   const metadata = store.metadata ?? {};
   const metaKeys = Object.keys(metadata);
   if (metaKeys.length > 0) {
-    const meta: Record<string, string> = {};
-    for (const k of metaKeys) {
+    const fields = metaKeys.map((k) => {
       const v = metadata[k];
       if (typeof v !== 'string') {
         throw new SparseViTError('INVALID_ARGUMENT', `safetensors metadata value for "${k}" must be a string`);
       }
-      Object.defineProperty(meta, k, { value: v, enumerable: true, writable: true, configurable: true });
-    }
-    header[METADATA_KEY] = meta;
+      return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
+    });
+    parts.push(`${JSON.stringify(METADATA_KEY)}:{${fields.join(',')}}`);
   }
   let offset = 0;
   for (const [name, t] of entries) {
@@ -208,15 +209,11 @@ export function writeSafetensors(
         `tensor "${name}" of dtype ${t.dtype} and shape [${t.shape.join(', ')}] needs ${bytes} bytes, has ${t.data.byteLength}`,
       );
     }
-    Object.defineProperty(header, name, {
-      value: { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes] },
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    const info = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    parts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
     offset += bytes;
   }
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  const json = new TextEncoder().encode(`{${parts.join(',')}}`);
   const padded = Math.ceil(json.byteLength / 8) * 8;
   const out = new Uint8Array(8 + padded + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);

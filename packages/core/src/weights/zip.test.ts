@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { fixturePath } from '@sparsevit/fixtures';
+import { describe, expect, it } from 'vitest';
+import { SparseViTError } from '../errors';
+import { crc32, entryDataOffset, openZip, readZipEntry } from './zip';
+import { writeZip } from './testing/zip-writer';
+
+const checkpoint = new Uint8Array(readFileSync(fixturePath('sparsevit-tiny', 'checkpoint.pth')));
+const enc = new TextEncoder();
+
+async function expectCode(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(SparseViTError);
+  expect((err as SparseViTError).code, (err as Error).message).toBe(code);
+  expect((err as Error).message).toMatch(message);
+}
+
+describe('openZip', () => {
+  it('lists the torch.save fixture and finds 64-byte aligned data', async () => {
+    const zip = await openZip(checkpoint);
+    // values as Python's zipfile reports them
+    expect(zip.entries.length).toBe(1678);
+    expect(zip.entries[0]!.name).toBe('checkpoint/data.pkl');
+    expect(zip.entries[0]!.size).toBe(170214);
+    const e = zip.byName.get('checkpoint/data/1001')!;
+    expect(e.size).toBe(4);
+    expect(e.localHeaderOffset).toBe(195600);
+    for (const entry of zip.entries.slice(0, 50)) {
+      expect(entry.method).toBe(0);
+      expect((await entryDataOffset(zip, entry)) % 64).toBe(0);
+    }
+    expect(new TextDecoder().decode(await readZipEntry(zip, zip.byName.get('checkpoint/version')!))).toBe('3\n');
+  });
+
+  it('reads ZIP64 records and a trailing comment', async () => {
+    const entries = [
+      { name: 'a/x', data: enc.encode('hello') },
+      { name: 'a/y', data: new Uint8Array(1000).fill(7) },
+    ];
+    for (const zip64 of [false, true]) {
+      const zip = await openZip(writeZip(entries, { zip64, comment: 'PK\x05\x06 trick in a comment', align: zip64 ? 0 : 64 }));
+      expect(zip.entries.map((e) => e.name)).toEqual(['a/x', 'a/y']);
+      expect(new TextDecoder().decode(await readZipEntry(zip, zip.byName.get('a/x')!))).toBe('hello');
+      const part = await readZipEntry(zip, zip.byName.get('a/y')!, { offset: 990, length: 10 });
+      expect([...part]).toEqual(new Array(10).fill(7));
+    }
+  });
+
+  it('names a compressed or encrypted entry as UNSUPPORTED_FORMAT', async () => {
+    const zip = await openZip(writeZip([{ name: 'archive/data.pkl', data: new Uint8Array(4), method: 8 }]));
+    await expectCode(readZipEntry(zip, zip.entries[0]!), 'UNSUPPORTED_FORMAT', /"archive\/data\.pkl" is compressed \(method 8\)/);
+    const bytes = writeZip([{ name: 'secret', data: new Uint8Array(4) }]);
+    const cdAt = findSig(bytes, 0x02014b50);
+    bytes[cdAt + 8] |= 1;
+    const z2 = await openZip(bytes);
+    await expectCode(readZipEntry(z2, z2.entries[0]!), 'UNSUPPORTED_FORMAT', /encrypted/);
+  });
+
+  it('rejects truncated and inconsistent archives as CORRUPT_WEIGHTS', async () => {
+    await expectCode(openZip(new Uint8Array(0)), 'CORRUPT_WEIGHTS', /too short/);
+    await expectCode(openZip(checkpoint.subarray(0, 100)), 'CORRUPT_WEIGHTS', /no end-of-central-directory/);
+    await expectCode(openZip(checkpoint.subarray(0, checkpoint.length - 1)), 'CORRUPT_WEIGHTS', /no end-of-central-directory/);
+
+    const good = writeZip([{ name: 'a', data: enc.encode('abc') }]);
+    const eocd = findSig(good, 0x06054b50);
+
+    const farDirectory = good.slice();
+    new DataView(farDirectory.buffer).setUint32(eocd + 16, 0x7fffffff, true);
+    await expectCode(openZip(farDirectory), 'CORRUPT_WEIGHTS', /central directory .* outside/);
+
+    const tooManyEntries = good.slice();
+    new DataView(tooManyEntries.buffer).setUint16(eocd + 10, 2, true);
+    await expectCode(openZip(tooManyEntries), 'CORRUPT_WEIGHTS', /cannot hold the 2 entries/);
+
+    const badLocal = good.slice();
+    badLocal[0] = 0;
+    const z = await openZip(badLocal);
+    await expectCode(readZipEntry(z, z.entries[0]!), 'CORRUPT_WEIGHTS', /local header of "a" has a bad signature/);
+
+    const longExtra = good.slice();
+    new DataView(longExtra.buffer).setUint16(28, 0xffff, true);
+    const z3 = await openZip(longExtra);
+    await expectCode(readZipEntry(z3, z3.entries[0]!), 'CORRUPT_WEIGHTS', /data of zip entry "a" .* outside/);
+
+    const badCrc = good.slice();
+    badCrc[findBytes(badCrc, enc.encode('abc'))] = 0x41;
+    const z4 = await openZip(badCrc);
+    await expectCode(readZipEntry(z4, z4.entries[0]!), 'CORRUPT_WEIGHTS', /CRC-32/);
+  });
+
+  it('computes the standard CRC-32', () => {
+    expect(crc32(enc.encode('123456789'))).toBe(0xcbf43926);
+    expect(crc32(new Uint8Array(0))).toBe(0);
+    const data = enc.encode('The quick brown fox jumps over the lazy dog');
+    expect(crc32(data)).toBe(0x414fa339);
+    // incremental with a seed equals one pass
+    expect(crc32(data.subarray(10), crc32(data.subarray(0, 10)))).toBe(0x414fa339);
+  });
+});
+
+function findSig(bytes: Uint8Array, sig: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = bytes.length - 4; i >= 0; i--) if (view.getUint32(i, true) === sig) return i;
+  throw new Error('signature not found');
+}
+
+function findBytes(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  throw new Error('not found');
+}
