@@ -1,0 +1,63 @@
+import { writeFile } from 'node:fs/promises';
+import type { TensorStore } from '@sparsevit/node';
+import { parseCommandArgs } from '../args';
+import { explainLoadError } from '../errors';
+import { formatBytes } from '../format-bytes';
+import { CONVERT_USAGE, printHelp } from '../help';
+import { UsageError } from '../usage-error';
+
+/** `F32 424, I64 4`: how many tensors of each dtype. */
+function dtypeCounts(store: TensorStore): string {
+  const counts = new Map<string, number>();
+  for (const t of store.tensors.values()) counts.set(t.dtype, (counts.get(t.dtype) ?? 0) + 1);
+  return [...counts].map(([dtype, n]) => `${dtype} ${n}`).join(', ');
+}
+
+/** `sparsevit convert`: returns the exit code. */
+export async function convertCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('convert', argv, {
+    config: { type: 'string', short: 'c' },
+    fp16: { type: 'boolean' },
+  });
+  if (values.help) return printHelp(CONVERT_USAGE);
+  if (positionals.length !== 2) throw new UsageError(`expected <in> <out.safetensors>, got ${positionals.length} argument(s)`, 'convert');
+  const [input, output] = positionals;
+
+  const sv = await import('@sparsevit/node');
+  const { loadConfigOption } = await import('../config-option');
+  const explicit = await loadConfigOption(values.config as string | undefined);
+
+  // Through a file source: a training checkpoint's optimizer state is never read.
+  let store: TensorStore;
+  let config;
+  try {
+    const source = await sv.openFileSource(input);
+    try {
+      store = await sv.readWeights(source);
+    } finally {
+      await source.close();
+    }
+    config = sv.resolveConfig(explicit, store.metadata);
+    sv.validateStateDict(store, config);
+  } catch (error) {
+    throw explainLoadError(error, input, explicit === undefined);
+  }
+
+  const converted = values.fp16 ? sv.convertStore(store, 'F16') : store;
+  const bytes = sv.writeSafetensors({
+    tensors: converted.tensors,
+    metadata: { ...store.metadata, format: 'pt', [sv.CONFIG_METADATA_KEY]: JSON.stringify(config) },
+  });
+  try {
+    await writeFile(output, bytes);
+  } catch (error) {
+    throw new sv.SparseViTError('IO_ERROR', `cannot write ${output}: ${(error as Error).message}`, { cause: error });
+  }
+
+  let values_ = 0;
+  for (const t of converted.tensors.values()) values_ += sv.numel(t.shape);
+  process.stdout.write(
+    `sparsevit: wrote ${output}: ${converted.tensors.size} tensors, ${values_} values (${dtypeCounts(converted)}), ${formatBytes(bytes.byteLength)}\n`,
+  );
+  return 0;
+}

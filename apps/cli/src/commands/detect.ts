@@ -1,0 +1,168 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DetectionOutcome, NodeDevice, NodeImageInput, NodeSparseViTModel } from '@sparsevit/node';
+import { numberOption, parseCommandArgs, requiredOption } from '../args';
+import { collectInputs, type InputFile } from '../collect-inputs';
+import { errorRecord, explainLoadError, oneLine } from '../errors';
+import { DETECT_USAGE, printHelp } from '../help';
+import { createProgress } from '../progress';
+import { UsageError } from '../usage-error';
+import { version } from '../version';
+import type { OutputFiles } from '../write-outputs';
+
+const DEVICES: readonly NodeDevice[] = ['cpu', 'cuda', 'webgpu'];
+
+/** One input's line in `summary.json`. */
+type SummaryEntry =
+  | { input: string; stem: string; ok: true; width: number; height: number; score: number; milliseconds: number; files: OutputFiles }
+  | { input: string; stem: string; ok: false; error: { code: string; message: string } };
+
+interface DetectSettings {
+  weights: string;
+  outDir: string;
+  config?: string;
+  device: NodeDevice;
+  fallbackCpu: boolean;
+  threshold: number;
+  batchSize: number;
+  maxPixels?: number;
+}
+
+function parseDetectArgs(argv: string[]): { settings: DetectSettings; paths: string[] } | undefined {
+  const { values, positionals } = parseCommandArgs('detect', argv, {
+    weights: { type: 'string', short: 'w' },
+    out: { type: 'string', short: 'o' },
+    config: { type: 'string', short: 'c' },
+    device: { type: 'string', short: 'd' },
+    threshold: { type: 'string', short: 't' },
+    'batch-size': { type: 'string', short: 'b' },
+    'max-pixels': { type: 'string' },
+    'fallback-cpu': { type: 'boolean' },
+  });
+  if (values.help) return undefined;
+  const str = (name: string) => values[name] as string | undefined;
+  const settings: DetectSettings = {
+    weights: requiredOption('detect', 'weights', str('weights')),
+    outDir: requiredOption('detect', 'out', str('out')),
+    config: str('config'),
+    device: (str('device') ?? 'cpu') as NodeDevice,
+    fallbackCpu: Boolean(values['fallback-cpu']),
+    threshold: numberOption('detect', 'threshold', str('threshold'), { min: 0, max: 1 }) ?? 0.5,
+    batchSize: numberOption('detect', 'batch-size', str('batch-size'), { integer: true, min: 1 }) ?? 1,
+    maxPixels: numberOption('detect', 'max-pixels', str('max-pixels'), { integer: true, min: 1 }),
+  };
+  if (!DEVICES.includes(settings.device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got "${settings.device}"`, 'detect');
+  if (positionals.length === 0) throw new UsageError('no input files or folders given', 'detect');
+  return { settings, paths: positionals };
+}
+
+/** `sparsevit detect`: returns the exit code (0 every input succeeded, 1 any failed). */
+export async function detectCommand(argv: string[]): Promise<number> {
+  const parsed = parseDetectArgs(argv);
+  if (!parsed) return printHelp(DETECT_USAGE);
+  const { settings, paths } = parsed;
+  const inputs = await collectInputs(paths);
+  if (inputs.length === 0) throw new UsageError(`no image files found in ${paths.join(', ')}`, 'detect');
+
+  const [{ loadModel }, { loadConfigOption }, { writeOutputs }] = await Promise.all([
+    import('@sparsevit/node'),
+    import('../config-option'),
+    import('../write-outputs'),
+  ]);
+  const config = await loadConfigOption(settings.config);
+  const started = performance.now();
+  let model: NodeSparseViTModel;
+  try {
+    model = await loadModel({
+      weights: settings.weights,
+      config,
+      device: settings.device,
+      fallbackToCpu: settings.fallbackCpu,
+      onWarning: (message) => process.stderr.write(`${message}\n`),
+      batchSize: settings.batchSize,
+      maxPixels: settings.maxPixels,
+    });
+  } catch (error) {
+    throw explainLoadError(error, settings.weights, config === undefined);
+  }
+  const loadMs = performance.now() - started;
+
+  const { outDir } = settings;
+  await mkdir(outDir, { recursive: true });
+  const entries: SummaryEntry[] = [];
+  const progress = createProgress(inputs.length);
+  let failed = 0;
+  const record = (entry: SummaryEntry) => {
+    entries.push(entry);
+    if (!entry.ok) {
+      failed++;
+      const where = entry.error.message.includes(entry.input) ? '' : `${entry.input}: `;
+      progress.log(`sparsevit: ${where}${entry.error.code}: ${oneLine(entry.error.message)}`);
+    }
+    progress.update(entries.length, failed);
+  };
+  const write = async (input: InputFile, outcome: DetectionOutcome<NodeImageInput>): Promise<void> => {
+    const at = { input: input.path, stem: input.stem };
+    if (!outcome.ok) return record({ ...at, ok: false, error: errorRecord(outcome.error) });
+    try {
+      const r = await writeOutputs(outDir, input.path, input.stem, outcome.result, model);
+      record({ ...at, ok: true, width: r.width, height: r.height, score: r.score, milliseconds: r.milliseconds, files: r.files });
+    } catch (error) {
+      record({ ...at, ok: false, error: errorRecord(error) });
+    }
+  };
+
+  // Ctrl-C stops after the current batch; what is done is kept and summarized (exit 130).
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  process.once('SIGINT', onSigint);
+  let pending: Promise<void> = Promise.resolve();
+  try {
+    // detectStream holds one batch at a time. One input's files are written while the next
+    // batch runs; at most one write is pending.
+    const stream = model.detectStream(
+      inputs.map((i) => i.path),
+      { threshold: settings.threshold, batchSize: settings.batchSize, returnImage: true, signal: interrupt.signal },
+    );
+    for await (const outcome of stream) {
+      await pending;
+      pending = write(inputs[outcome.index], outcome);
+    }
+  } catch (error) {
+    if (!interrupt.signal.aborted) throw error;
+  } finally {
+    await pending;
+    process.removeListener('SIGINT', onSigint);
+    progress.stop();
+    await model.dispose();
+  }
+  const interrupted = interrupt.signal.aborted;
+
+  const summary = {
+    command: 'detect',
+    version,
+    createdAt: new Date().toISOString(),
+    settings: {
+      weights: settings.weights,
+      config: settings.config ?? null,
+      device: model.device,
+      requestedDevice: settings.device,
+      backend: model.backend,
+      threshold: settings.threshold,
+      batchSize: settings.batchSize,
+      maxPixels: settings.maxPixels ?? null,
+      fallbackCpu: settings.fallbackCpu,
+    },
+    model: model.config,
+    interrupted,
+    counts: { inputs: inputs.length, succeeded: entries.length - failed, failed, notRun: inputs.length - entries.length },
+    milliseconds: { load: loadMs, total: performance.now() - started },
+    renamed: inputs.filter((i) => i.stem !== i.naturalStem).map((i) => ({ input: i.path, stem: i.stem })),
+    entries,
+  };
+  await writeFile(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const tail = failed > 0 ? `, ${failed} failed (see ${join(outDir, 'summary.json')})` : '';
+  const stop = interrupted ? ` (interrupted: ${inputs.length - entries.length} not run)` : '';
+  process.stdout.write(`sparsevit: ${entries.length - failed}/${inputs.length} images written to ${outDir}${tail}${stop}\n`);
+  return interrupted ? 130 : failed > 0 ? 1 : 0;
+}
