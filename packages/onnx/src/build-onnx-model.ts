@@ -44,7 +44,12 @@ export async function buildOnnxModel(source: ByteSource, options: BuildOnnxModel
     } catch (error) {
       throw new SparseViTError('CORRUPT_WEIGHTS', 'the .onnx file is not a valid ONNX model', { cause: error });
     }
-    const config = options.config !== undefined ? resolveConfig(options.config) : stored !== undefined ? validateConfig(stored) : resolveConfig(undefined);
+    const storedConfig = stored !== undefined ? validateConfig(stored) : undefined;
+    const config = options.config !== undefined ? resolveConfig(options.config) : (storedConfig ?? resolveConfig(undefined));
+    // The graph in an .onnx file is fixed; a config that disagrees with it would mislabel it.
+    if (storedConfig && JSON.stringify(storedConfig) !== JSON.stringify(config)) {
+      throw new SparseViTError('INVALID_CONFIG', `the .onnx model was built for ${JSON.stringify(storedConfig)}, not the config given (${JSON.stringify(config)}); omit the config for .onnx files`);
+    }
     return { model, config, format };
   }
   const store = await readWeights(source, format);

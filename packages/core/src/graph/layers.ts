@@ -1,7 +1,7 @@
 import type { TensorOps } from './tensor-ops';
 
 /**
- * `torch.nn.Linear` on `[..., in]` tokens. The prepared weight is already laid out `[in, out]`
+ * `torch.nn.Linear` on `[rows, in]` tokens. The prepared weight is already laid out `[in, out]`
  * (transposed once at preparation, see `prepareGraphWeights`), so the forward pass is one MatMul.
  */
 export function linear<T>(ops: TensorOps<T>, x: T, name: string, hasBias = true): T {
@@ -21,12 +21,16 @@ export function conv2d<T>(ops: TensorOps<T>, x: T, name: string, options: { stri
   });
 }
 
-/** `[B, C, H, W]` feature map -> `[B, H*W, C]` tokens (`x.flatten(2).transpose(1, 2)`). */
+/**
+ * `[B, C, H, W]` feature map -> `[B*H*W, C]` tokens (`x.flatten(2).transpose(1, 2)`, with the
+ * batch folded into the rows). Tokens are kept 2-D so that every linear is a plain matrix product
+ * with a bias, which runtimes fuse into one GEMM.
+ */
 export function mapToTokens<T>(ops: TensorOps<T>, x: T, channels: number, side: number): T {
-  return ops.transpose(ops.reshape(x, [-1, channels, side * side]), [0, 2, 1]);
+  return ops.reshape(ops.transpose(ops.reshape(x, [-1, channels, side * side]), [0, 2, 1]), [-1, channels]);
 }
 
-/** `[B, H*W, C]` tokens -> `[B, C, H, W]` feature map. */
+/** `[B*H*W, C]` tokens -> `[B, C, H, W]` feature map. */
 export function tokensToMap<T>(ops: TensorOps<T>, x: T, channels: number, side: number): T {
-  return ops.reshape(ops.transpose(x, [0, 2, 1]), [-1, channels, side, side]);
+  return ops.reshape(ops.transpose(ops.reshape(x, [-1, side * side, channels]), [0, 2, 1]), [-1, channels, side, side]);
 }

@@ -20,7 +20,7 @@ export interface LffHeadShape {
   stage4Side: number;
 }
 
-/** Inputs are the six taps as tokens: four `[B, s*s, C3]`, then two `[B, (s/2)^2, C4]`. */
+/** Inputs are the six taps as tokens: four `[B*s*s, C3]`, then two `[B*(s/2)^2, C4]`. */
 export function lffHead<T>(ops: TensorOps<T>, taps: readonly T[], shape: LffHeadShape): T {
   const { stage4Channels: c4, stage3Side: side, stage4Side: side4 } = shape;
   let sum: T | undefined;

@@ -6,7 +6,7 @@ import type { TensorOps } from './tensor-ops';
  * LayerNorm over channels. The LayerNorm here is a plain `nn.LayerNorm(embed_dim)`, so its
  * epsilon is PyTorch's default 1e-5, not the 1e-6 of the blocks' norm layers.
  *
- * Returns tokens `[B, side*side, C]`; CBlock stages turn them back into a map.
+ * Returns tokens `[B*side*side, C]`; CBlock stages turn them back into a map.
  */
 export const PATCH_EMBED_LAYER_NORM_EPS = 1e-5;
 

@@ -22,28 +22,30 @@ export interface SparseAttentionBlockShape {
  * whole image. That spread is the sparse coding the paper is about: attention sees a dilated
  * sample of the image rather than a local window.
  *
- * `[B, side*side, C]` -> `[B*G*G, S*S, C]`, groups ordered `(g_h, g_w)`, tokens `(s_h, s_w)`,
- * exactly the reference order. Rank-6 transpose at most (TensorFlow.js's GPU limit).
+ * `[B*side*side, C]` -> `[B*G*G*S*S, C]` (each run of `S*S` rows is one group), groups ordered
+ * `(g_h, g_w)`, tokens `(s_h, s_w)`, exactly the reference order. Rank-6 transpose at most
+ * (TensorFlow.js's GPU limit).
  */
 export function alterSparse<T>(ops: TensorOps<T>, x: T, side: number, sparseSize: number, channels: number): T {
   const grid = side / sparseSize;
   if (grid === 1) return x;
   const blocks = ops.reshape(x, [-1, sparseSize, grid, sparseSize, grid, channels]);
   const grouped = ops.transpose(blocks, [0, 2, 4, 1, 3, 5]);
-  return ops.reshape(grouped, [-1, sparseSize * sparseSize, channels]);
+  return ops.reshape(grouped, [-1, channels]);
 }
 
-/** `alter_unsparse`: the inverse of `alterSparse`, `[B*G*G, S*S, C]` -> `[B, side*side, C]`. */
+/** `alter_unsparse`: the inverse of `alterSparse`, `[B*G*G*S*S, C]` -> `[B*side*side, C]`. */
 export function alterUnsparse<T>(ops: TensorOps<T>, x: T, side: number, sparseSize: number, channels: number): T {
   const grid = side / sparseSize;
   if (grid === 1) return x;
   const groups = ops.reshape(x, [-1, grid, grid, sparseSize, sparseSize, channels]);
   const map = ops.transpose(groups, [0, 3, 1, 4, 2, 5]);
-  return ops.reshape(map, [-1, side * side, channels]);
+  return ops.reshape(map, [-1, channels]);
 }
 
 /**
- * Multi-head self-attention (`Attention` in the reference) over `[B', N, C]` tokens. The
+ * Multi-head self-attention (`Attention` in the reference) within groups of `tokens` consecutive
+ * rows of `[B'*tokens, C]`. The
  * `head_dim ** -0.5` scale is folded into the query columns of `qkv` at preparation.
  */
 function attention<T>(ops: TensorOps<T>, x: T, name: string, shape: SparseAttentionBlockShape, tokens: number): T {
@@ -54,12 +56,12 @@ function attention<T>(ops: TensorOps<T>, x: T, name: string, shape: SparseAttent
   const toHeads = (t: T) => ops.reshape(t, [-1, heads, tokens, headDim]);
   const scores = ops.matmul(toHeads(q), ops.transpose(toHeads(k), [0, 1, 3, 2]));
   const context = ops.matmul(ops.softmax(scores), toHeads(v));
-  const merged = ops.reshape(ops.transpose(context, [0, 2, 1, 3]), [-1, tokens, channels]);
+  const merged = ops.reshape(ops.transpose(context, [0, 2, 1, 3]), [-1, channels]);
   return linear(ops, merged, `${name}.proj`);
 }
 
 /**
- * `SABlock` (reference `SparseViT.py`, layer scale on), on `[B, side*side, C]` tokens:
+ * `SABlock` (reference `SparseViT.py`, layer scale on), on `[B*side*side, C]` tokens:
  *
  *   x = x + gamma_1 * alter_unsparse(attn(norm1(alter_sparse(x))))
  *   x = x + gamma_2 * mlp(norm2(x))            mlp = fc1, depthwise 3x3 conv, GELU, fc2
