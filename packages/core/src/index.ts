@@ -15,7 +15,7 @@ export type { Conv2dOptions, GraphWeight, GraphWeights, TensorOps } from './grap
 export { FEATURE_NAMES, sparseViTGraph, type FeatureName, type SparseViTGraphOptions, type SparseViTGraphOutputs } from './graph/sparsevit';
 export { alterSparse, alterUnsparse } from './graph/sparse-attention-block';
 export { expectedStateDict, type ExpectedTensor } from './graph/state-dict-layout';
-export { prepareGraphWeights, validateStateDict } from './graph/prepare-graph-weights';
+export { prepareGraphWeights, validateStateDict, type PrepareGraphWeightsOptions } from './graph/prepare-graph-weights';
 
 export { DTYPE_BYTES, numel, type DType, type TensorStore, type WeightTensor } from './weights/tensor';
 export { blobSource, bytesSource, type ByteSource } from './weights/byte-source';

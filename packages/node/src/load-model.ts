@@ -1,7 +1,8 @@
-import { bytesSource, createSparseViTModel, SparseViTError, type ByteSource, type ConfigInput, type SparseViTModel, type WeightsFormat } from '@sparsevit/core';
-import { buildOnnxModel } from '@sparsevit/onnx';
+import { bytesSource, createSparseViTModel, SparseViTError, type ByteSource, type ConfigInput, type InferenceBackend, type SparseViTModel, type WeightsFormat } from '@sparsevit/core';
+import { readModelSource, type ModelSource } from '@sparsevit/onnx';
 import { decodeImage, type NodeImageInput } from './decode-image';
 import { openFileSource } from './file-source';
+import { withLoweredModelFiles } from './lowered-model-files';
 import { createOnnxRuntimeBackend, type NodeDevice, type OrtSessionSettings } from './onnx-runtime-backend';
 
 export interface LoadModelOptions extends OrtSessionSettings {
@@ -50,22 +51,28 @@ export async function loadModel(options: LoadModelOptions): Promise<NodeSparseVi
   }
   const source: ByteSource & { close?: () => Promise<void> } =
     typeof options.weights === 'string' ? await openFileSource(options.weights) : bytesSource(options.weights);
-  let built;
+  let read: ModelSource;
   try {
-    built = await buildOnnxModel(source, { format: options.format, config: options.config });
+    read = await readModelSource(source, { format: options.format, config: options.config });
   } finally {
     await source.close?.();
   }
-  let backend;
-  try {
-    backend = await createOnnxRuntimeBackend(built.model, built.config.img_size, device, options);
-  } catch (error) {
-    if (!(options.fallbackToCpu && device !== 'cpu')) throw error;
-    (options.onWarning ?? console.warn)(`sparsevit: ${device} is not available, running on the CPU instead (${(error as Error).message.split('\n')[0]})`);
-    backend = await createOnnxRuntimeBackend(built.model, built.config.img_size, 'cpu', options);
-  }
+  const { config } = read;
+
+  const start = async (model: string | Uint8Array): Promise<InferenceBackend> => {
+    try {
+      return await createOnnxRuntimeBackend(model, config.img_size, device, options);
+    } catch (error) {
+      if (!(options.fallbackToCpu && device !== 'cpu')) throw error;
+      (options.onWarning ?? console.warn)(`sparsevit: ${device} is not available, running on the CPU instead (${(error as Error).message.split('\n')[0]})`);
+      return createOnnxRuntimeBackend(model, config.img_size, 'cpu', options);
+    }
+  };
+  // An .onnx file goes to the runtime as it is (by path when it has one); weights are lowered.
+  const backend = read.format === 'onnx' ? await start(options.weights) : await withLoweredModelFiles(config, read.weights, start);
+
   return createSparseViTModel<NodeImageInput>({
-    config: built.config,
+    config,
     backend,
     decode: decodeImage,
     batchSize: options.batchSize,

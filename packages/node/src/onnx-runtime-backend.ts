@@ -23,11 +23,12 @@ function deviceHelp(device: NodeDevice): string {
 }
 
 /**
- * An ONNX Runtime session as core's `InferenceBackend`: one session per model, created once;
+ * An ONNX Runtime session (from a model path or bytes) as core's `InferenceBackend`: one session
+ * per model, created once;
  * each run feeds the preprocessed batch and returns the `probability` output.
  */
 export async function createOnnxRuntimeBackend(
-  model: Uint8Array,
+  model: string | Uint8Array,
   imgSize: number,
   device: NodeDevice,
   settings: OrtSessionSettings = {},
@@ -40,7 +41,7 @@ export async function createOnnxRuntimeBackend(
   };
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(model, options);
+    session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (error) {
     const message = (error as Error).message ?? String(error);
     if (device !== 'cpu') {

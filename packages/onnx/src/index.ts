@@ -1,3 +1,18 @@
-export { lowerToOnnx, readOnnxConfig, ONNX_OPSET, INPUT_NAME, type LowerToOnnxOptions } from './lower-to-onnx';
-export { OnnxGraphBuilder, type OnnxWeightStorage } from './onnx-graph-builder';
-export { buildOnnxModel, type BuildOnnxModelOptions, type OnnxModelSource } from './build-onnx-model';
+export {
+  INPUT_NAME,
+  ONNX_OPSET,
+  lowerToOnnx,
+  lowerToOnnxWithExternalData,
+  readOnnxConfig,
+  type LowerToOnnxOptions,
+  type OnnxModelWithExternalData,
+} from './lower-to-onnx';
+export { OnnxGraphBuilder, type ExternalDataLayout, type OnnxWeightStorage } from './onnx-graph-builder';
+export {
+  buildOnnxModel,
+  readModelSource,
+  type BuildOnnxModelOptions,
+  type ModelSource,
+  type ModelSourceOptions,
+  type OnnxModelSource,
+} from './build-onnx-model';

@@ -32,7 +32,7 @@ describe('lowerToOnnx on the tiny fixture model', () => {
     session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
   });
 
-  it('emits a standard opset-17 model with a dynamic batch axis and the config in its metadata', () => {
+  it('emits a standard opset-17 model with a dynamic batch axis and the config in its metadata', async () => {
     const decoded = onnx.ModelProto.decode(model);
     expect(decoded.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', ONNX_OPSET]]);
     expect(decoded.graph!.input![0].type?.tensorType?.shape?.dim?.[0].dimParam).toBe('batch');
@@ -41,7 +41,7 @@ describe('lowerToOnnx on the tiny fixture model', () => {
     expect(opTypes.has('BatchNormalization')).toBe(false);
     expect(opTypes.has('LayerNormalization')).toBe(true);
     expect(decoded.graph!.node!.every((n) => !n.domain)).toBe(true);
-    expect(readOnnxConfig(model)).toEqual(config);
+    expect(await readOnnxConfig(model)).toEqual(config);
     expect(decoded.graph!.output!.map((o) => o.name)).toEqual(['logits', 'probability', ...FEATURE_NAMES]);
   });
 

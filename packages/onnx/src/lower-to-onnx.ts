@@ -1,13 +1,16 @@
 import {
+  bytesSource,
   CONFIG_METADATA_KEY,
+  SparseViTError,
+  type ByteSource,
   FEATURE_NAMES,
   sparseViTGraph,
   stageSides,
   type GraphWeights,
   type SparseViTConfig,
 } from '@sparsevit/core';
-import { onnx, Reader, type OnnxProto } from './onnx-proto';
-import { OnnxGraphBuilder, type OnnxWeightStorage } from './onnx-graph-builder';
+import { onnx, type OnnxProto } from './onnx-proto';
+import { OnnxGraphBuilder, type ExternalDataLayout, type OnnxWeightStorage } from './onnx-graph-builder';
 
 /** Opset 17: the first with `LayerNormalization`, supported by every ONNX Runtime EP we target. */
 export const ONNX_OPSET = 17;
@@ -30,7 +33,35 @@ export interface LowerToOnnxOptions {
  * request. The config is stored in the model's metadata so an `.onnx` file is self-describing.
  */
 export function lowerToOnnx(config: SparseViTConfig, weights: GraphWeights, options: LowerToOnnxOptions = {}): Uint8Array {
-  const builder = new OnnxGraphBuilder(weights, options.weightStorage);
+  return encodeModel(config, new OnnxGraphBuilder(weights, options.weightStorage), options);
+}
+
+/** A model whose weights live in a separate file (ONNX external data). */
+export interface OnnxModelWithExternalData {
+  /** The model without weights (a few hundred KB). */
+  model: Uint8Array;
+  /** The weights file's bytes, in order: write them to `location` beside the model. */
+  data: Uint8Array[];
+  dataSize: number;
+  location: string;
+}
+
+/**
+ * `lowerToOnnx` with the weights as ONNX external data, each tensor 64 KiB-aligned so a runtime
+ * can map it from disk. The data chunks are views of `weights` (nothing is copied).
+ */
+export function lowerToOnnxWithExternalData(
+  config: SparseViTConfig,
+  weights: GraphWeights,
+  layout: ExternalDataLayout,
+  options: LowerToOnnxOptions = {},
+): OnnxModelWithExternalData {
+  const builder = new OnnxGraphBuilder(weights, options.weightStorage, layout);
+  const model = encodeModel(config, builder, options);
+  return { model, data: builder.externalChunks, dataSize: builder.externalSize, location: layout.location };
+}
+
+function encodeModel(config: SparseViTConfig, builder: OnnxGraphBuilder, options: LowerToOnnxOptions): Uint8Array {
   const outputs = sparseViTGraph(builder, config, INPUT_NAME, { features: options.features });
   const [, , s3, s4] = stageSides(config);
   const [, , c3, c4] = config.embed_dim;
@@ -86,20 +117,43 @@ function valueInfo(name: string, dims: (number | string)[]): OnnxProto.IValueInf
 const MODEL_METADATA_PROPS_FIELD = 14;
 
 /**
- * Reads the `SparseViTConfig` JSON stored by `lowerToOnnx`, if any. Walks only the top-level
- * fields of the ModelProto and skips the graph, so a 200 MB model is not decoded for a few bytes
- * of metadata.
+ * Reads the `SparseViTConfig` JSON stored by `lowerToOnnx`, if any, from a serialized model
+ * behind a ByteSource. Walks only the top-level fields of the ModelProto, reading their headers
+ * and skipping their bodies, so a 200 MB model costs a few small reads.
  */
-export function readOnnxConfig(bytes: Uint8Array): unknown {
-  const reader = Reader.create(bytes);
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32();
-    if (tag >>> 3 === MODEL_METADATA_PROPS_FIELD && (tag & 7) === 2) {
-      const entry = onnx.StringStringEntryProto.decode(reader, reader.uint32());
-      if (entry.key === CONFIG_METADATA_KEY) return JSON.parse(entry.value);
-    } else {
-      reader.skipType(tag & 7);
+export async function readOnnxConfig(source: ByteSource | Uint8Array): Promise<unknown> {
+  const src = source instanceof Uint8Array ? bytesSource(source) : source;
+  let pos = 0;
+  const varint = async (): Promise<number> => {
+    const bytes = await src.read(pos, Math.min(10, src.size - pos));
+    let value = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      value += (bytes[i] & 0x7f) * 2 ** (7 * i);
+      if ((bytes[i] & 0x80) === 0) {
+        pos += i + 1;
+        return value;
+      }
     }
+    throw new SparseViTError('CORRUPT_WEIGHTS', `malformed varint at byte ${pos} of the .onnx file`);
+  };
+  while (pos < src.size) {
+    const tag = await varint();
+    const wireType = tag % 8;
+    const field = Math.floor(tag / 8);
+    let skip: number;
+    if (wireType === 0) {
+      await varint();
+      continue;
+    } else if (wireType === 1) skip = 8;
+    else if (wireType === 5) skip = 4;
+    else if (wireType === 2) skip = await varint();
+    else throw new SparseViTError('CORRUPT_WEIGHTS', `the .onnx file has an unsupported protobuf wire type ${wireType} at byte ${pos}`);
+    if (pos + skip > src.size) throw new SparseViTError('CORRUPT_WEIGHTS', 'the .onnx file is truncated');
+    if (field === MODEL_METADATA_PROPS_FIELD && wireType === 2) {
+      const entry = onnx.StringStringEntryProto.decode(await src.read(pos, skip));
+      if (entry.key === CONFIG_METADATA_KEY) return JSON.parse(entry.value);
+    }
+    pos += skip;
   }
   return undefined;
 }

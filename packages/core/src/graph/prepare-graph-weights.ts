@@ -59,13 +59,28 @@ export function validateStateDict(store: TensorStore, config: SparseViTConfig): 
  * Folds are computed in float64 and rounded once to float32. Names stay the reference names of
  * the tensors they replace. Weights the reference never reads are dropped.
  */
-export function prepareGraphWeights(store: TensorStore, config: SparseViTConfig): Map<string, GraphWeight> {
+export interface PrepareGraphWeightsOptions {
+  /**
+   * Remove each tensor from `store` once it has been used (and clear the store at the end), so
+   * that a large checkpoint's memory is released while the prepared copy grows. Default false.
+   */
+  consume?: boolean;
+}
+
+export function prepareGraphWeights(store: TensorStore, config: SparseViTConfig, options: PrepareGraphWeightsOptions = {}): Map<string, GraphWeight> {
   validateStateDict(store, config);
   const out = new Map<string, GraphWeight>();
-  const get = (key: string): WeightTensor => store.tensors.get(key) as WeightTensor;
-  const f32 = (key: string) => toFloat32(get(key));
+  const take = (key: string): WeightTensor => {
+    const t = store.tensors.get(key) as WeightTensor;
+    if (options.consume) store.tensors.delete(key);
+    return t;
+  };
+  const f32 = (key: string) => toFloat32(take(key));
   const put = (key: string, shape: number[], data: Float32Array) => out.set(key, { shape, data });
-  const copy = (key: string) => put(key, [...get(key).shape], f32(key));
+  const copy = (key: string) => {
+    const t = take(key);
+    put(key, [...t.shape], toFloat32(t));
+  };
   const copyNorm = (name: string) => {
     copy(`${name}.weight`);
     copy(`${name}.bias`);
@@ -74,7 +89,7 @@ export function prepareGraphWeights(store: TensorStore, config: SparseViTConfig)
 
   /** PyTorch `[out, in]` (or `[out, in, 1, 1]`) -> `[in, out]`, column j scaled by `scale[j]`. */
   const linearWeight = (key: string, scale?: ArrayLike<number>) => {
-    const t = get(key);
+    const t = take(key);
     const [o, i] = t.shape;
     const w = toFloat32(t);
     const wt = new Float32Array(o * i);
@@ -92,9 +107,10 @@ export function prepareGraphWeights(store: TensorStore, config: SparseViTConfig)
     const beta = f32(`${bn}.bias`);
     const mean = f32(`${bn}.running_mean`);
     const variance = f32(`${bn}.running_var`);
-    const w = f32(`${conv}.weight`);
+    const weight = take(`${conv}.weight`);
+    const [o, i] = weight.shape;
+    const w = toFloat32(weight);
     const b = f32(`${conv}.bias`);
-    const [o, i] = get(`${conv}.weight`).shape;
     const a = new Float64Array(i);
     const c = new Float64Array(i);
     for (let k = 0; k < i; k++) {
@@ -169,6 +185,8 @@ export function prepareGraphWeights(store: TensorStore, config: SparseViTConfig)
   const last = linearWeight('lmu.conv_last.weight');
   put('lmu.conv_last.weight', last.shape, last.data);
   copy('lmu.conv_last.bias');
+  // What is left is what the reference never reads (see `expectedStateDict`).
+  if (options.consume) store.tensors.clear();
   return out;
 }
 
