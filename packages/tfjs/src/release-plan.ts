@@ -1,0 +1,84 @@
+import { FEATURE_NAMES, sparseViTGraph, type Conv2dOptions, type SparseViTConfig, type SparseViTGraphOptions, type TensorOps } from '@sparsevit/core';
+
+/**
+ * When each intermediate value of one forward pass is dead. An eager backend that kept every
+ * intermediate until the end of the pass (a plain `tf.tidy`) would hold the whole graph's
+ * activations at once: gigabytes for the base model, more than the 4 GB a wasm heap can address.
+ *
+ * The SparseViT definition has no data-dependent control flow, so the sequence of op calls is a
+ * function of the config and options alone. Running the definition once against `TracingOps`
+ * numbers every value an op creates, in creation order, and counts its uses; the eager run numbers
+ * its tensors the same way and frees each one after its last use.
+ */
+export interface ReleasePlan {
+  /** How many values ops create in one pass. */
+  readonly values: number;
+  /** Uses of each value as an op input. */
+  readonly uses: Int32Array;
+  /** Values the graph returns (never freed by the plan). */
+  readonly pinned: Uint8Array;
+}
+
+/** Not created by an op (a weight or the graph input): never counted, never freed. */
+const EXTERNAL = -1;
+
+/** Core's `TensorOps` recording only which values each call reads and creates. */
+class TracingOps implements TensorOps<number> {
+  readonly uses: number[] = [];
+
+  private op(inputs: ReadonlyArray<number | undefined>, outputs = 1): number[] {
+    for (const id of inputs) if (id !== undefined && id !== EXTERNAL) this.uses[id]++;
+    const ids: number[] = [];
+    for (let i = 0; i < outputs; i++) ids.push(this.uses.push(0) - 1);
+    return ids;
+  }
+
+  weight(): number {
+    return EXTERNAL;
+  }
+  conv2d(x: number, weight: number, bias: number | undefined, _options: Conv2dOptions): number {
+    return this.op([x, weight, bias])[0];
+  }
+  matmul(a: number, b: number): number {
+    return this.op([a, b])[0];
+  }
+  add(a: number, b: number): number {
+    return this.op([a, b])[0];
+  }
+  mul(a: number, b: number): number {
+    return this.op([a, b])[0];
+  }
+  reshape(x: number): number {
+    return this.op([x])[0];
+  }
+  transpose(x: number): number {
+    return this.op([x])[0];
+  }
+  split(x: number, _axis: number, sizes: readonly number[]): number[] {
+    return this.op([x], sizes.length);
+  }
+  layerNorm(x: number, scale: number, bias: number): number {
+    return this.op([x, scale, bias])[0];
+  }
+  gelu(x: number): number {
+    return this.op([x])[0];
+  }
+  softmax(x: number): number {
+    return this.op([x])[0];
+  }
+  sigmoid(x: number): number {
+    return this.op([x])[0];
+  }
+  resizeBilinear(x: number): number {
+    return this.op([x])[0];
+  }
+}
+
+export function planReleases(config: SparseViTConfig, options: SparseViTGraphOptions = {}): ReleasePlan {
+  const tracer = new TracingOps();
+  const out = sparseViTGraph(tracer, config, EXTERNAL, options);
+  const pinned = new Uint8Array(tracer.uses.length);
+  const outputs = [out.logits, out.probability, ...(out.features ? FEATURE_NAMES.map((n) => out.features![n]) : [])];
+  for (const id of outputs) if (id !== EXTERNAL) pinned[id] = 1;
+  return { values: tracer.uses.length, uses: Int32Array.from(tracer.uses), pinned };
+}
