@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
-import { BASE_CONFIG, CONFIG_METADATA_KEY, writeSafetensors } from '@sparsevit/core';
+import { BASE_CONFIG, CONFIG_METADATA_KEY, writeSafetensors, type WeightTensor } from '@sparsevit/core';
 import { randomStateDict } from '@sparsevit/fixtures';
+import { releaseLikeCheckpoint } from './release-like-checkpoint';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     backends: { type: 'string', default: 'onnx-cpu,tfjs-wasm' },
     weights: { type: 'string' },
     threads: { type: 'string' },
+    // Also load from a checkpoint laid out like the authors' release (~600 MB with optimizer state).
+    pth: { type: 'boolean', default: false },
   },
 });
 
@@ -36,10 +39,19 @@ const log = (line: string) => {
 
 let weights = values.weights;
 let scratch: string | undefined;
-if (!weights) {
+const extraWeights: Array<[string, string]> = [];
+if (!weights || values.pth) {
   scratch = mkdtempSync(join(tmpdir(), 'sparsevit-bench-'));
-  weights = join(scratch, 'sparsevit-base-random.safetensors');
-  writeFileSync(weights, writeSafetensors({ tensors: randomStateDict('sparsevit-base'), metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(BASE_CONFIG) } }));
+  const tensors = randomStateDict('sparsevit-base') as Map<string, WeightTensor>;
+  if (!weights) {
+    weights = join(scratch, 'sparsevit-base-random.safetensors');
+    writeFileSync(weights, writeSafetensors({ tensors, metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(BASE_CONFIG) } }));
+  }
+  if (values.pth) {
+    const pth = join(scratch, 'release-like-checkpoint.pth');
+    writeFileSync(pth, releaseLikeCheckpoint(tensors));
+    extraWeights.push(['onnx-cpu', pth]);
+  }
 }
 
 const machine = `${cpus().length} x ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
@@ -47,33 +59,37 @@ log(`SparseViT base, 512x512, ${values.runs} runs after ${values.warmup} warm-up
 log(`machine: ${machine}`);
 
 const results: Record<string, unknown>[] = [];
-for (const backend of values.backends!.split(',')) {
-  for (const batch of values.batch!.split(',').map(Number)) {
-    const args = [worker, '--backend', backend, '--weights', weights, '--batch', String(batch), '--runs', values.runs!, '--warmup', values.warmup!];
-    if (values.threads) args.push('--threads', values.threads);
-    try {
-      const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
-      results.push(JSON.parse(stdout.trim().split('\n').pop()!));
-    } catch (error) {
-      const message = ((error as { stderr?: string }).stderr || (error as Error).message).trim().split('\n').slice(-1)[0];
-      results.push({ backend, batch, error: message });
-    }
+const measure = async (backend: string, batch: number, file: string) => {
+  const args = [worker, '--backend', backend, '--weights', file, '--batch', String(batch), '--runs', values.runs!, '--warmup', values.warmup!];
+  if (values.threads) args.push('--threads', values.threads);
+  const label = { backend, batch, weights: file.split('/').pop(), weightsMB: statSync(file).size / 2 ** 20 };
+  try {
+    const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
+    results.push({ ...label, ...JSON.parse(stdout.trim().split('\n').pop()!) });
+  } catch (error) {
+    const message = ((error as { stderr?: string }).stderr || (error as Error).message).trim().split('\n').slice(-1)[0];
+    results.push({ ...label, error: message });
   }
+};
+for (const backend of values.backends!.split(',')) {
+  for (const batch of values.batch!.split(',').map(Number)) await measure(backend, batch, weights);
 }
+for (const [backend, file] of extraWeights) await measure(backend, 1, file);
 if (scratch) rmSync(scratch, { recursive: true, force: true });
 
-type Row = { backend: string; batch: number; error?: string; perImageMs: { median: number; min: number; max: number }; inferencePerImageMs: { median: number }; imagesPerSecond: number; loadMs: number; firstResultMs: number; peakRssMB: number };
+type Row = { backend: string; batch: number; weights: string; error?: string; perImageMs: { median: number; min: number; max: number }; inferencePerImageMs: { median: number }; imagesPerSecond: number; loadMs: number; firstResultMs: number; peakRssMB: number };
 const rows = results as Row[];
 const baseline = rows.find((r) => !r.error);
 if (values.json) {
   process.stdout.write(`${JSON.stringify({ machine, config: 'base', imgSize: 512, runs: Number(values.runs), results: rows }, null, 2)}\n`);
 } else {
-  const header = ['backend', 'batch', 'median ms/img', 'min', 'max', 'inference ms/img', 'img/s', 'vs baseline', 'load ms', 'first result ms', 'peak RSS MB'];
+  const header = ['backend', 'weights', 'batch', 'median ms/img', 'min', 'max', 'inference ms/img', 'img/s', 'vs baseline', 'load ms', 'first result ms', 'peak RSS MB'];
   const table = rows.map((r) =>
     r.error
-      ? [r.backend, String(r.batch), `unavailable: ${r.error}`]
+      ? [r.backend, r.weights, String(r.batch), `unavailable: ${r.error}`]
       : [
           r.backend,
+          r.weights,
           String(r.batch),
           r.perImageMs.median.toFixed(0),
           r.perImageMs.min.toFixed(0),
