@@ -1,0 +1,59 @@
+import { blobSource, bytesSource, createSparseViTModel, SparseViTError, type ConfigInput, type SparseViTModel, type WeightsFormat } from '@sparsevit/core';
+import { buildOnnxModel } from '@sparsevit/onnx';
+import { decodeImage } from './decode-image';
+import { createOrtWebBackend, type ResolvedDevice } from './ort-web-backend';
+import { probeWebGpu } from './webgpu';
+import type { LoadProgress, WebDevice, WebImageInput, WebSessionSettings } from './types';
+
+export interface LocalModelOptions extends WebSessionSettings {
+  /** The weights, already downloaded. */
+  weights: Blob | Uint8Array;
+  format?: WeightsFormat;
+  config?: ConfigInput;
+  device: WebDevice;
+  /** Store the ONNX initializers as float16 (half the memory; computed in float32). */
+  fp16?: boolean;
+  batchSize?: number;
+  maxPixels?: number;
+  onProgress?: (progress: LoadProgress) => void;
+  onWarning?: (message: string) => void;
+}
+
+export interface LocalModel {
+  model: SparseViTModel<WebImageInput>;
+  device: ResolvedDevice;
+}
+
+/**
+ * The model in this realm (the worker, or the page with `worker: false`): the shared ONNX lowering
+ * of `@sparsevit/onnx`, an ONNX Runtime Web session, core's pipeline and the browser decoder.
+ */
+export async function createLocalModel(options: LocalModelOptions): Promise<LocalModel> {
+  const source = options.weights instanceof Uint8Array ? bytesSource(options.weights) : blobSource(options.weights);
+  options.onProgress?.({ phase: 'build', loaded: 0, total: source.size });
+  const built = await buildOnnxModel(source, {
+    format: options.format,
+    config: options.config,
+    ...(options.fp16 ? { weightStorage: 'float16' as const } : {}),
+  });
+  options.onProgress?.({ phase: 'session', loaded: 0, total: 0 });
+  let device: ResolvedDevice = options.device === 'auto' ? ((await probeWebGpu()) ? 'webgpu' : 'wasm') : options.device;
+  let backend;
+  try {
+    backend = await createOrtWebBackend(built.model, built.config.img_size, device, options);
+  } catch (error) {
+    if (!(options.device === 'auto' && device === 'webgpu')) throw error;
+    (options.onWarning ?? console.warn)(`sparsevit: WebGPU could not start, running on WASM instead (${(error as Error).message.split('\n')[0]})`);
+    device = 'wasm';
+    backend = await createOrtWebBackend(built.model, built.config.img_size, device, options);
+  }
+  if (!backend) throw new SparseViTError('BACKEND_UNAVAILABLE', 'no ONNX Runtime Web backend could start');
+  const model = createSparseViTModel<WebImageInput>({
+    config: built.config,
+    backend,
+    decode: decodeImage,
+    batchSize: options.batchSize,
+    maxPixels: options.maxPixels,
+  });
+  return { model, device };
+}

@@ -1,0 +1,93 @@
+import type { ConfigInput, RawImage, SparseViTModel, WeightsFormat } from '@sparsevit/core';
+
+/**
+ * What `@sparsevit/web` accepts as an image. Encoded files (`File`, `Blob`) give the most
+ * faithful pixels (decoded without colour management, like PIL); elements and bitmaps are read
+ * back as the browser holds them.
+ */
+export type WebImageInput =
+  | Blob
+  | ImageBitmap
+  | ImageData
+  | HTMLImageElement
+  | HTMLCanvasElement
+  | OffscreenCanvas
+  | RawImage;
+
+/** `auto`: WebGPU when the browser gives an adapter, else WASM. */
+export type WebDevice = 'webgpu' | 'wasm' | 'auto';
+
+/** Where the weights come from: a URL (fetched with progress, cached), a `File`/`Blob`, or bytes. */
+export type WeightsInput = string | URL | Blob | ArrayBuffer | Uint8Array;
+
+export type LoadPhase = 'download' | 'cache' | 'build' | 'session';
+
+export interface LoadProgress {
+  phase: LoadPhase;
+  /** Bytes read so far (`download` and `cache`), else 0. */
+  loaded: number;
+  /** Total bytes when known (from `Content-Length` or the Blob's size), else 0. */
+  total: number;
+  /** The weights URL, when loading from one. */
+  url?: string;
+}
+
+export interface WebSessionSettings {
+  /**
+   * Where ONNX Runtime Web finds `ort-wasm-simd-threaded.jsep.mjs` and `.wasm`: a URL prefix
+   * ending in `/`, or ORT's `{ mjs, wasm }` object. Default: `ort/` beside the page
+   * (`new URL('ort/', document.baseURI)`), where the `sparsevitWeb()` Vite plugin puts them.
+   */
+  wasmPaths?: string | { mjs?: string; wasm?: string };
+  /** WASM threads. Default: `min(4, hardwareConcurrency)` when `crossOriginIsolated`, else 1. */
+  numThreads?: number;
+}
+
+export interface LoadModelOptions extends WebSessionSettings {
+  /** `.safetensors`, `.pth` (the authors' checkpoint) or `.onnx`: URL, File/Blob or bytes. */
+  weights: WeightsInput;
+  /**
+   * Float16 weights (e.g. from `sparsevit convert --fp16`), half the download. Used instead of
+   * `weights` when the model runs on WebGPU and the adapter has `shader-f16`; ignored otherwise.
+   */
+  weightsFp16?: WeightsInput;
+  /** Weights format; detected from the first bytes when omitted. */
+  format?: WeightsFormat;
+  /** Preset name or config object; default: the weights' metadata, else `base`. */
+  config?: ConfigInput;
+  /** Default `auto`. */
+  device?: WebDevice;
+  /** Run inference in a Web Worker so the page never freezes. Default true. */
+  worker?: boolean;
+  /**
+   * Makes the worker, when your bundler does not follow the default
+   * `new Worker(new URL('./worker.js', import.meta.url))`; with Vite e.g.
+   * `import W from '@sparsevit/web/worker?worker'` and `createWorker: () => new W()`.
+   */
+  createWorker?: () => Worker;
+  /**
+   * Cache downloaded weights (Cache API) under this cache name, so a second visit loads offline.
+   * `false` disables. Default `'sparsevit-weights-v1'`.
+   */
+  cache?: string | false;
+  /** Extra `fetch` options for the weights URL (headers, credentials). */
+  fetchInit?: RequestInit;
+  onProgress?: (progress: LoadProgress) => void;
+  /** Receives warnings (e.g. WebGPU unavailable with `device: 'auto'`). Default `console.warn`. */
+  onWarning?: (message: string) => void;
+  /** Aborts the download and the session creation. */
+  signal?: AbortSignal;
+  /** Images per forward pass in `detectBatch` / `detectStream`. Default 1. */
+  batchSize?: number;
+  /** Largest accepted image, in pixels. Default 100 MP. */
+  maxPixels?: number;
+}
+
+export interface WebSparseViTModel extends SparseViTModel<WebImageInput> {
+  /** `webgpu` or `wasm`: where it really runs (after `auto`). */
+  readonly device: 'webgpu' | 'wasm';
+  /** Whether the float16 weights were chosen. */
+  readonly fp16: boolean;
+  /** Whether inference runs in a Web Worker. */
+  readonly inWorker: boolean;
+}
