@@ -22,6 +22,8 @@ export type SparseViTErrorCode =
   | 'BACKEND_UNAVAILABLE'
   /** The model was used after `dispose()`. */
   | 'DISPOSED'
+  /** The caller aborted the operation (an `AbortSignal` fired). */
+  | 'ABORTED'
   /** A call's arguments are wrong (bad threshold, unknown device name, ...). */
   | 'INVALID_ARGUMENT'
   /** A file could not be read or written. */
@@ -42,4 +44,14 @@ export class SparseViTError extends Error {
 
 export function isSparseViTError(value: unknown, code?: SparseViTErrorCode): value is SparseViTError {
   return value instanceof SparseViTError && (code === undefined || value.code === code);
+}
+
+/** The error an aborted load or detection rejects with; the signal's reason is the cause. */
+export function abortError(signal?: AbortSignal): SparseViTError {
+  return new SparseViTError('ABORTED', 'the operation was aborted', { cause: signal?.reason });
+}
+
+/** Throws `abortError(signal)` when the signal has fired. */
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw abortError(signal);
 }

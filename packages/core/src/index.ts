@@ -1,5 +1,5 @@
 // @sparsevit/core: SparseViT defined once, plus everything around it that is runtime-agnostic.
-export { SparseViTError, isSparseViTError, type SparseViTErrorCode } from './errors';
+export { SparseViTError, abortError, isSparseViTError, throwIfAborted, type SparseViTErrorCode } from './errors';
 
 export {
   BASE_CONFIG,
@@ -51,6 +51,7 @@ export type { DetectBatchOptions, DetectionResult, DetectionTimings, DetectOptio
 export type { DetectionOutcome, SparseViTModel } from './model/sparsevit-model';
 export {
   createSparseViTModel,
+  sparseViTModelFromStream,
   type CreateSparseViTModelOptions,
   type DecodeOptions,
   type ImageDecoder,

@@ -1,4 +1,4 @@
-import { SparseViTError } from '@sparsevit/core';
+import { SparseViTError, throwIfAborted } from '@sparsevit/core';
 import type { LoadProgress } from './types';
 
 export const DEFAULT_WEIGHTS_CACHE = 'sparsevit-weights-v1';
@@ -17,14 +17,6 @@ export interface FetchedWeights {
   fromCache: boolean;
 }
 
-export function abortError(signal?: AbortSignal): SparseViTError {
-  // Core has no dedicated code for it; its own aborted calls use INVALID_ARGUMENT too.
-  return new SparseViTError('INVALID_ARGUMENT', 'the operation was aborted', { cause: signal?.reason, details: { aborted: true } });
-}
-
-function checkAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw abortError(signal);
-}
 
 async function openCache(name: string | false): Promise<Cache | undefined> {
   if (name === false || typeof caches === 'undefined') return undefined;
@@ -52,9 +44,9 @@ async function readBody(response: Response, phase: 'download' | 'cache', url: st
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
-      checkAborted(options.signal);
+      throwIfAborted(options.signal);
       const { done, value } = await reader.read();
-      checkAborted(options.signal);
+      throwIfAborted(options.signal);
       if (done) break;
       chunks.push(value);
       loaded += value.byteLength;
@@ -75,14 +67,14 @@ async function readBody(response: Response, phase: 'download' | 'cache', url: st
  * revalidation): give each weights release its own URL, or call `clearWeightsCache`.
  */
 export async function fetchWeights(url: string, options: FetchWeightsOptions = {}): Promise<FetchedWeights> {
-  checkAborted(options.signal);
+  throwIfAborted(options.signal);
   const cache = await openCache(options.cache ?? DEFAULT_WEIGHTS_CACHE);
   const cached = await cache?.match(url);
   if (cached) {
     try {
       return { blob: await readBody(cached, 'cache', url, options), fromCache: true };
     } catch (error) {
-      if (options.signal?.aborted) throw abortError(options.signal);
+      throwIfAborted(options.signal);
       await cache?.delete(url); // a damaged entry: fetch again
     }
   }
@@ -90,7 +82,7 @@ export async function fetchWeights(url: string, options: FetchWeightsOptions = {
   try {
     response = await fetch(url, { ...options.fetchInit, signal: options.signal });
   } catch (error) {
-    if (options.signal?.aborted) throw abortError(options.signal);
+    throwIfAborted(options.signal);
     throw new SparseViTError('IO_ERROR', `cannot download the weights from ${url}: ${(error as Error).message}`, { cause: error });
   }
   if (!response.ok) throw new SparseViTError('IO_ERROR', `cannot download the weights from ${url}: HTTP ${response.status} ${response.statusText}`);
@@ -98,7 +90,7 @@ export async function fetchWeights(url: string, options: FetchWeightsOptions = {
   try {
     blob = await readBody(response, 'download', url, options);
   } catch (error) {
-    if (options.signal?.aborted) throw abortError(options.signal);
+    throwIfAborted(options.signal);
     throw error instanceof SparseViTError ? error : new SparseViTError('IO_ERROR', `downloading ${url} failed: ${(error as Error).message}`, { cause: error });
   }
   if (cache) {

@@ -1,5 +1,5 @@
-import { SparseViTError, type SparseViTModel } from '@sparsevit/core';
-import { abortError, fetchWeights } from './fetch-weights';
+import { abortError, SparseViTError, throwIfAborted, type SparseViTModel } from '@sparsevit/core';
+import { fetchWeights } from './fetch-weights';
 import type { ResolvedDevice } from './ort-web-backend';
 import type { LoadModelOptions, LoadProgress, WebDevice, WebImageInput, WebSparseViTModel, WeightsInput } from './types';
 import { probeWebGpu } from './webgpu';
@@ -39,13 +39,13 @@ function defaultWasmPaths(): string | undefined {
 export async function loadModel(options: LoadModelOptions): Promise<WebSparseViTModel> {
   const device = options.device ?? 'auto';
   if (!DEVICES.includes(device)) throw new SparseViTError('INVALID_ARGUMENT', `device must be one of ${DEVICES.join(', ')}, got ${String(device)}`);
-  if (options.signal?.aborted) throw abortError(options.signal);
+  throwIfAborted(options.signal);
 
   // float16 weights only where WebGPU can compute in half precision: half the download.
   let fp16 = false;
   if (options.weightsFp16 !== undefined && device !== 'wasm') fp16 = (await probeWebGpu())?.shaderF16 ?? false;
   const weights = await resolveWeights(fp16 ? options.weightsFp16! : options.weights, options);
-  if (options.signal?.aborted) throw abortError(options.signal);
+  throwIfAborted(options.signal);
 
   const wasmPaths = options.wasmPaths ?? defaultWasmPaths();
   const useWorker = options.worker ?? true;
@@ -75,7 +75,7 @@ export async function loadModel(options: LoadModelOptions): Promise<WebSparseViT
       model = workerModel(client, loaded.config, loaded.device, options.batchSize ?? 1);
     } catch (error) {
       client.terminate();
-      if (options.signal?.aborted) throw abortError(options.signal);
+      throwIfAborted(options.signal);
       throw error;
     } finally {
       options.signal?.removeEventListener('abort', onAbort);

@@ -1,12 +1,13 @@
 import {
+  abortError,
+  sparseViTModelFromStream,
   SparseViTError,
+  throwIfAborted,
   type DetectBatchOptions,
   type DetectionOutcome,
-  type DetectionResult,
-  type DetectOptions,
   type SparseViTConfig,
+  type SparseViTModel,
 } from '@sparsevit/core';
-import { abortError } from './fetch-weights';
 import { deserializeError, type FromWorker, type ToWorker, type ToWorkerBody, type WireInput, type WireLoadOptions, type WireOutcome } from './protocol';
 import type { ResolvedDevice } from './ort-web-backend';
 import type { LoadProgress, WebImageInput } from './types';
@@ -164,7 +165,7 @@ function checkThreshold(threshold: number | undefined): void {
  * The `SparseViTModel` interface over a worker: each call sends its inputs, at most one
  * `batchSize` chunk at a time, and yields the outcomes in input order.
  */
-export function workerModel(client: WorkerClient, config: SparseViTConfig, device: ResolvedDevice, defaultBatchSize: number) {
+export function workerModel(client: WorkerClient, config: SparseViTConfig, device: ResolvedDevice, defaultBatchSize: number): SparseViTModel<WebImageInput> {
   let disposed = false;
   const ensureLive = () => {
     if (disposed) throw new SparseViTError('DISPOSED', 'this SparseViT model has been disposed');
@@ -190,37 +191,22 @@ export function workerModel(client: WorkerClient, config: SparseViTConfig, devic
       );
     };
     for await (const input of inputs) {
-      if (opts.signal?.aborted) throw abortError(opts.signal);
+      throwIfAborted(opts.signal);
       chunk.push(input);
       if (chunk.length === batchSize) yield* await flush();
     }
     if (chunk.length > 0) yield* await flush();
   }
 
-  return {
+  return sparseViTModelFromStream<WebImageInput>({
     config,
     backend: 'onnxruntime-web',
     device,
-    async detect(input: WebImageInput, opts: DetectOptions = {}): Promise<DetectionResult> {
-      for await (const outcome of detectStream([input], { ...opts, batchSize: 1 })) {
-        if (outcome.ok) return outcome.result;
-        throw outcome.error;
-      }
-      throw abortError(opts.signal);
-    },
-    async detectBatch(inputs: readonly WebImageInput[], opts: DetectBatchOptions = {}) {
-      const outcomes: DetectionOutcome<WebImageInput>[] = [];
-      for await (const outcome of detectStream(inputs, opts)) {
-        outcomes.push(outcome);
-        opts.onProgress?.(outcomes.length, inputs.length);
-      }
-      return outcomes;
-    },
     detectStream,
     async dispose() {
       if (disposed) return;
       disposed = true;
       await client.dispose();
     },
-  };
+  });
 }

@@ -1,5 +1,5 @@
 import type { SparseViTConfig } from '../config/sparsevit-config';
-import { isSparseViTError, SparseViTError, type SparseViTErrorCode } from '../errors';
+import { abortError, isSparseViTError, SparseViTError, throwIfAborted, type SparseViTErrorCode } from '../errors';
 import { maxScore, probabilityToMask } from '../image/postprocess';
 import { preprocess } from '../image/preprocess';
 import { DEFAULT_MAX_PIXELS, type RawImage } from '../image/raw-image';
@@ -72,9 +72,6 @@ function checkThreshold(threshold: number): number {
   return threshold;
 }
 
-function abortError(): SparseViTError {
-  return new SparseViTError('INVALID_ARGUMENT', 'the operation was aborted');
-}
 
 /**
  * Builds the shared `SparseViTModel` around an adapter's backend and decoder.
@@ -142,7 +139,7 @@ export function createSparseViTModel<Input>(options: CreateSparseViTModelOptions
       inferenceMs = now() - t0;
     }
     return chunk.map((p): DetectionOutcome<Input> => {
-      if (p.error || !maps) return { ok: false, index: p.index, input: p.input, error: p.error ?? abortError() };
+      if (p.error || !maps) return { ok: false, index: p.index, input: p.input, error: p.error as SparseViTError };
       const slot = runnable.indexOf(p);
       const t0 = now();
       const image = p.image as RawImage;
@@ -178,26 +175,52 @@ export function createSparseViTModel<Input>(options: CreateSparseViTModelOptions
       return outcomes;
     };
     for await (const input of inputs) {
-      if (opts.signal?.aborted) throw abortError();
+      throwIfAborted(opts.signal);
       chunk.push(await prepare(input, index++));
       if (chunk.length === batchSize) yield* await flush();
     }
     if (chunk.length > 0) yield* await flush();
   }
 
-  const model: SparseViTModel<Input> = {
+  return sparseViTModelFromStream({
     config,
     backend: backend.name,
     device: backend.device,
+    detectStream,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await queue;
+      inputBuffer = new Float32Array(0);
+      await backend.dispose();
+    },
+  });
+}
 
+/**
+ * Completes a `SparseViTModel` from its streaming core: `detect` and `detectBatch` are
+ * `detectStream` over one input or an array. Adapters whose pipeline lives elsewhere (a Web
+ * Worker) implement `detectStream` and get the rest from here, so every model behaves alike.
+ */
+export function sparseViTModelFromStream<Input>(parts: {
+  config: SparseViTConfig;
+  backend: string;
+  device: string;
+  detectStream: SparseViTModel<Input>['detectStream'];
+  dispose: () => Promise<void>;
+}): SparseViTModel<Input> {
+  const { detectStream } = parts;
+  return {
+    config: parts.config,
+    backend: parts.backend,
+    device: parts.device,
     async detect(input: Input, opts: DetectOptions = {}) {
       for await (const outcome of detectStream([input], { ...opts, batchSize: 1 })) {
         if (outcome.ok) return outcome.result;
         throw outcome.error;
       }
-      throw abortError();
+      throw abortError(opts.signal);
     },
-
     async detectBatch(inputs: readonly Input[], opts: DetectBatchOptions = {}) {
       const outcomes: DetectionOutcome<Input>[] = [];
       for await (const outcome of detectStream(inputs, opts)) {
@@ -206,16 +229,7 @@ export function createSparseViTModel<Input>(options: CreateSparseViTModelOptions
       }
       return outcomes;
     },
-
     detectStream,
-
-    async dispose() {
-      if (disposed) return;
-      disposed = true;
-      await queue;
-      inputBuffer = new Float32Array(0);
-      await backend.dispose();
-    },
+    dispose: parts.dispose,
   };
-  return model;
 }
