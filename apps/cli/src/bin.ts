@@ -4,7 +4,7 @@ import { UsageError } from './usage-error';
 import { version } from './version';
 
 /**
- * Exit codes: 0 success; 1 a failure (an input, the weights, a file); 2 a usage error.
+ * Exit codes: 0 success; 1 a failure (an input, the weights, a file); 2 a usage error; 130 interrupted.
  * Commands are loaded on demand, and load the runtime (onnxruntime, sharp) only once their
  * arguments are checked: `--help` and usage errors answer at once.
  */
@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   detect: async () => (await import('./commands/detect')).detectCommand,
   convert: async () => (await import('./commands/convert')).convertCommand,
   export: async () => (await import('./commands/export')).exportCommand,
+  eval: async () => (await import('./commands/eval')).evalCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -8,12 +8,13 @@ Commands:
   detect   Localize manipulated regions in images (probability map, mask, overlay)
   convert  Convert .pth / .safetensors weights to a validated .safetensors (optionally fp16)
   export   Export weights to a self-describing ONNX model
+  eval     Evaluate on a labelled dataset (F1, IoU, AUC; robustness sweeps; HTML report)
 
 Options:
   -h, --help     Show help (also: sparsevit <command> --help)
   -v, --version  Show the version
 
-Exit codes: 0 success, 1 failure (an input or the weights), 2 usage error.`;
+Exit codes: 0 success, 1 failure (an input or the weights), 2 usage error, 130 interrupted.`;
 
 export const DETECT_USAGE = `Usage: sparsevit detect <files or folders...> --weights <file> --out <dir> [options]
 
@@ -59,10 +60,43 @@ Options:
       --features       Also output the six backbone features
   -h, --help           Show this help`;
 
+export const EVAL_USAGE = `Usage: sparsevit eval <dataset dir | list.json> --weights <file> --out <dir> [options]
+
+Evaluates the model on a dataset with ground-truth masks: a folder with Tp/ (images)
+and Gt/ (masks, paired by name: x.jpg with x.png, x_gt.png or x_mask.png), or an
+IMDLBenCo JSON pair list [["img", "mask" | "Negative"], ...] (paths relative to it).
+Writes <out>/report.csv (one row per image, as it goes), <out>/report.json (means,
+settings, rows) and <out>/report.html (one self-contained page).
+
+Options:
+  -w, --weights <file>    .pth, .safetensors or .onnx weights (required)
+  -o, --out <dir>         Output folder, created if missing (required)
+  -c, --config <json>     Model config JSON file (default: from the weights, else "base")
+  -d, --device <name>     cpu | cuda | webgpu (default cpu)
+      --fallback-cpu      Run on the CPU when the device is not available
+  -p, --protocol <name>   imdlbenco (default: network-size map vs mask resized to it)
+                          | native (full-size map vs mask at the image's size)
+  -t, --threshold <p>     Pixel and image threshold in [0, 1] (default 0.5)
+      --skip-unpaired     Leave out unpaired Tp/ and Gt/ files (listed in the report)
+      --resume            Keep the rows of <out>/report.csv and run the rest
+      --perturb <spec>    Robustness sweep, repeatable or ';'-separated, e.g.
+                          jpeg:50,70,90 | blur:3,7,11,15 | noise:3,7 | noisevar:3,7
+                          | resize:0.5,0.75 (reruns the evaluation for each value)
+      --seed <n>          Seed of the noise perturbations (default 0)
+      --show <n>          Best and worst images shown in the HTML (default 4 each)
+  -b, --batch-size <n>    Images per forward pass (default 1)
+      --max-pixels <n>    Largest accepted image in pixels (default 100000000)
+  -h, --help              Show this help
+
+Exit codes: 0 every row evaluated; 1 any image or mask failed (reports still written),
+unpaired files without --skip-unpaired, or the weights could not be loaded; 2 usage
+error; 130 interrupted (rows so far kept; --resume continues).`;
+
 export const USAGE: Record<string, string> = {
   detect: DETECT_USAGE,
   convert: CONVERT_USAGE,
   export: EXPORT_USAGE,
+  eval: EVAL_USAGE,
 };
 
 /** Prints a usage text on stdout (for `--help`); returns exit code 0. */

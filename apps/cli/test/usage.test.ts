@@ -10,8 +10,8 @@ describe('usage', () => {
   it('prints help and the version with exit code 0', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/detect[\s\S]*convert[\s\S]*export/);
-    for (const command of ['detect', 'convert', 'export']) {
+    expect(help.stdout).toMatch(/detect[\s\S]*convert[\s\S]*export[\s\S]*eval/);
+    for (const command of ['detect', 'convert', 'export', 'eval']) {
       const r = await runCli([command, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: sparsevit ${command}`);
@@ -34,6 +34,12 @@ describe('usage', () => {
     ['a flag without its value', ['detect', image, '--out', 'o', '--weights']],
     ['convert without an output', ['convert', CHECKPOINT]],
     ['export with an unknown flag', ['export', CHECKPOINT, 'x.onnx', '--fp16']],
+    ['eval without a dataset', ['eval', '--weights', CHECKPOINT, '--out', 'o']],
+    ['eval with two datasets', ['eval', 'a', 'b', '--weights', CHECKPOINT, '--out', 'o']],
+    ['eval without --out', ['eval', 'ds', '--weights', CHECKPOINT]],
+    ['eval with an unknown protocol', ['eval', 'ds', '--weights', CHECKPOINT, '--out', 'o', '--protocol', 'pixel']],
+    ['eval with an unknown perturbation', ['eval', 'ds', '--weights', CHECKPOINT, '--out', 'o', '--perturb', 'sharpen:3']],
+    ['eval with an even blur kernel', ['eval', 'ds', '--weights', CHECKPOINT, '--out', 'o', '--perturb', 'jpeg:50;blur:4']],
   ])('exits 2 with a short usage message on %s', async (_label, args) => {
     const r = await runCli(args as string[]);
     expect(r.code).toBe(2);
