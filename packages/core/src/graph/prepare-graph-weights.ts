@@ -52,7 +52,8 @@ export function validateStateDict(store: TensorStore, config: SparseViTConfig): 
  *   `W' = W diag(a)`, `b' = b + W c` with `a = gamma / sqrt(var + eps)`, `c = beta - mean a`.
  * - Linear weights transposed from PyTorch's `[out, in]` to `[in, out]` (one MatMul per linear).
  * - The attention scale `head_dim ** -0.5` folded into the query part of `qkv`.
- * - Layer-scale `gamma_1` / `gamma_2` folded into `attn.proj` / `mlp.fc2`, and the fusion head's
+ * - Layer-scale `gamma_1` / `gamma_2` folded into `attn.proj` / `mlp.fc2` (the latter stored as a
+ *   `[C, 4C, 1, 1]` conv, see `sparseAttentionBlock`), and the fusion head's
  *   `gamma1..gamma4` into `conv_layer1..4` (stored as `[C3, C4]` linears).
  * - `conv_last` stored as a `[C4, 1]` linear.
  *
@@ -167,8 +168,12 @@ export function prepareGraphWeights(store: TensorStore, config: SparseViTConfig,
       put(`${b}.mlp.fc1.weight`, fc1.shape, fc1.data);
       copy(`${b}.mlp.fc1.bias`);
       copyConv(`${b}.mlp.dwconv.dwconv`);
-      const fc2 = linearWeight(`${b}.mlp.fc2.weight`, gamma2);
-      put(`${b}.mlp.fc2.weight`, fc2.shape, fc2.data);
+      // fc2 runs as a 1x1 conv on the map: PyTorch's [out, in] layout, rows scaled by gamma_2.
+      const fc2 = take(`${b}.mlp.fc2.weight`);
+      const [fo, fi] = fc2.shape;
+      const fc2w = toFloat32(fc2);
+      for (let r = 0; r < fo; r++) for (let c = 0; c < fi; c++) fc2w[r * fi + c] *= gamma2[r];
+      put(`${b}.mlp.fc2.weight`, [fo, fi, 1, 1], fc2w);
       put(`${b}.mlp.fc2.bias`, [c], scaled(f32(`${b}.mlp.fc2.bias`), gamma2));
     }
     copyNorm(`${e}.norm${s}`);
