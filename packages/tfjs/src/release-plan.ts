@@ -17,32 +17,49 @@ export interface ReleasePlan {
   readonly uses: Int32Array;
   /** Values the graph returns (never freed by the plan). */
   readonly pinned: Uint8Array;
+  /**
+   * Linear layers: a `matmul` output (by value number) read only by an `add` of a weight, mapped
+   * to that weight's name. The eager pass computes such a product and its bias as one fused
+   * MatMul (one XNNPACK GEMM with the bias in its epilogue) and the `add` passes it on.
+   */
+  readonly fusedBias: ReadonlyMap<number, string>;
 }
 
-/** Not created by an op (a weight or the graph input): never counted, never freed. */
+/**
+ * Not created by an op (the graph input): never counted, never freed. Weights are external too,
+ * numbered below it (`-2 - i`) so that the trace knows which weight an op reads.
+ */
 const EXTERNAL = -1;
 
 /** Core's `TensorOps` recording only which values each call reads and creates. */
 class TracingOps implements TensorOps<number> {
   readonly uses: number[] = [];
+  readonly weightNames: string[] = [];
+  /** `matmul` outputs. */
+  readonly products = new Set<number>();
+  /** Value -> the weight added to it, for `add(product, weight)`. */
+  readonly addedWeight = new Map<number, number>();
 
   private op(inputs: ReadonlyArray<number | undefined>, outputs = 1): number[] {
-    for (const id of inputs) if (id !== undefined && id !== EXTERNAL) this.uses[id]++;
+    for (const id of inputs) if (id !== undefined && id >= 0) this.uses[id]++;
     const ids: number[] = [];
     for (let i = 0; i < outputs; i++) ids.push(this.uses.push(0) - 1);
     return ids;
   }
 
-  weight(): number {
-    return EXTERNAL;
+  weight(name: string): number {
+    return -2 - (this.weightNames.push(name) - 1);
   }
   conv2d(x: number, weight: number, bias: number | undefined, _options: Conv2dOptions): number {
     return this.op([x, weight, bias])[0];
   }
   matmul(a: number, b: number): number {
-    return this.op([a, b])[0];
+    const id = this.op([a, b])[0];
+    this.products.add(id);
+    return id;
   }
   add(a: number, b: number): number {
+    if (this.products.has(a) && b < EXTERNAL) this.addedWeight.set(a, b);
     return this.op([a, b])[0];
   }
   mul(a: number, b: number): number {
@@ -79,6 +96,10 @@ export function planReleases(config: SparseViTConfig, options: SparseViTGraphOpt
   const out = sparseViTGraph(tracer, config, EXTERNAL, options);
   const pinned = new Uint8Array(tracer.uses.length);
   const outputs = [out.logits, out.probability, ...(out.features ? FEATURE_NAMES.map((n) => out.features![n]) : [])];
-  for (const id of outputs) if (id !== EXTERNAL) pinned[id] = 1;
-  return { values: tracer.uses.length, uses: Int32Array.from(tracer.uses), pinned };
+  for (const id of outputs) if (id >= 0) pinned[id] = 1;
+  const fusedBias = new Map<number, string>();
+  for (const [id, weight] of tracer.addedWeight) {
+    if (tracer.uses[id] === 1 && !pinned[id]) fusedBias.set(id, tracer.weightNames[-2 - weight]);
+  }
+  return { values: tracer.uses.length, uses: Int32Array.from(tracer.uses), pinned, fusedBias };
 }

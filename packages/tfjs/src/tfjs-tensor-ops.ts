@@ -1,5 +1,6 @@
 import { SparseViTError, type Conv2dOptions, type GraphWeight, type GraphWeights, type TensorOps } from '@sparsevit/core';
 import type * as tfc from '@tensorflow/tfjs-core';
+import { identityLayout, isIdentity, lastAxisInnermost, reshapeLayout, sameLayout, transposeLayout, withLastAxis, type Layout } from './layout';
 import type { ReleasePlan } from './release-plan';
 
 /** A TensorFlow.js namespace: `@tensorflow/tfjs-core`, `@tensorflow/tfjs` or `@tensorflow/tfjs-node(-gpu)`. */
@@ -30,21 +31,32 @@ function oihwToHwio(w: GraphWeight): { shape: [number, number, number, number]; 
  * the model. Call it inside `tf.tidy` so the intermediate tensors are freed (`TfjsBackend` does).
  *
  * The graph is NCHW; TensorFlow.js convolves NHWC. Convolution weights are therefore uploaded once
- * in HWIO layout, activations are transposed around each convolution, and the NHWC result of a
- * convolution is remembered next to its NCHW view so that a convolution reading another's output
- * (as in `CBlock`) skips the round trip. Bilinear resizing needs no transpose at all: an NCHW map
- * is resized as `B*C` one-channel NHWC images.
+ * in HWIO layout. Bilinear resizing of an NCHW map needs no transpose: it is resized as `B*C`
+ * one-channel NHWC images.
  *
  * Each op frees its own temporaries (a nested `tf.tidy`); `runPlanned` also frees each op's
  * output after its last reader. The weights are created once, in the constructor, outside any
  * tidy; `dispose()` frees them.
+ *
+ * Inside `runPlanned` two rewrites make the pass fast on the CPU backends (see `layout.ts` and
+ * `ReleasePlan.fusedBias`); they are invisible outside it (every op returns plain tensors):
+ * - transposes are deferred: an op may return a tensor whose buffer is not in the order of its
+ *   shape (`layouts`), and the ops that read it either work on the buffer as it is or
+ *   materialise it once (`real`). Convolutions thus chain NHWC through the CBlock stages, and the
+ *   token <-> map round trips around the attention blocks' depthwise conv cost nothing;
+ * - a linear layer's product and bias run as one fused MatMul.
  */
 export class TfjsTensorOps implements TensorOps<Tensor> {
   private readonly weights = new Map<string, Tensor>();
   /** Conv weights held in HWIO layout (uploaded that way by this class). */
   private readonly hwio = new WeakSet<Tensor>();
-  /** NCHW conv output -> the NHWC tensor it was transposed from, freed with it. */
-  private readonly nhwcTwin = new WeakMap<Tensor, Tensor4D>();
+  /** Tensors of a planned pass whose buffer is laid out otherwise than their shape says. */
+  private readonly layouts = new WeakMap<Tensor, Layout>();
+  /** Such a tensor -> its data in shape order, once an op needed it (freed with it). */
+  private readonly materialized = new WeakMap<Tensor, Tensor>();
+  /** A planned linear's output -> the bias already added to it (fused into its MatMul). */
+  private readonly biased = new WeakMap<Tensor, Tensor>();
+  private kept: Tensor[] = [];
   private disposed = false;
   // The release plan of the pass in progress (see `runPlanned`).
   private plan: ReleasePlan | undefined;
@@ -90,7 +102,8 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
    * Runs `fn` (a pass of the graph on these ops) freeing each intermediate tensor right after its
    * last use according to `plan` (see `planReleases`), so that the live set stays that of one
    * layer rather than of the whole network. Call it inside `tf.tidy`: whatever the plan does not
-   * free (should the pass not follow it) is freed by the tidy.
+   * free (should the pass not follow it) is freed by the tidy. The tensors in the returned value
+   * (objects and arrays are searched) are plain tensors, laid out as their shapes say.
    */
   runPlanned<R>(plan: ReleasePlan, fn: () => R): R {
     if (this.plan) throw new SparseViTError('INVALID_ARGUMENT', 'TfjsTensorOps: a planned pass is already running');
@@ -99,10 +112,22 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
     this.nextId = 0;
     this.ids = new WeakMap();
     try {
-      return fn();
+      return this.realOutputs(fn());
     } finally {
       this.plan = undefined;
+      for (const t of this.kept) t.dispose();
+      this.kept = [];
     }
+  }
+
+  private realOutputs<R>(value: R): R {
+    // A clone shares the buffer: it outlives the materialised tensor, freed as the pass ends.
+    if (value instanceof this.tf.Tensor) return (this.layouts.has(value) ? this.tf.clone(this.real(value)) : value) as R;
+    if (Array.isArray(value)) return value.map((v) => this.realOutputs(v)) as R;
+    if (typeof value === 'object' && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.realOutputs(v)])) as R;
+    }
+    return value;
   }
 
   /** Numbers an op's outputs and frees the inputs it was the last reader of. */
@@ -122,7 +147,7 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
   }
 
   private release(t: Tensor): void {
-    this.nhwcTwin.get(t)?.dispose();
+    this.materialized.get(t)?.dispose();
     t.dispose();
   }
 
@@ -130,6 +155,65 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
   private op<R extends Tensor | Tensor[]>(inputs: ReadonlyArray<Tensor | undefined>, fn: () => R): R {
     return this.track(inputs, this.tf.tidy(fn) as R);
   }
+
+  // --- Deferred transposes (see layout.ts) ---------------------------------------------------
+
+  private layoutOf(x: Tensor): Layout {
+    return this.layouts.get(x) ?? identityLayout(x.shape);
+  }
+
+  /**
+   * A tensor of shape `shape` over `data`'s buffer laid out as `layout`: in a planned pass the
+   * buffer is kept as it is (no data moves), otherwise it is transposed now.
+   */
+  private withLayout(data: Tensor, layout: Layout, shape: readonly number[]): Tensor {
+    const tf = this.tf;
+    if (isIdentity(layout.perm)) return tf.reshape(data, [...shape]);
+    if (!this.plan) return this.transposeBuffer(data, layout, shape);
+    const t = tf.reshape(data, [...shape]); // the same buffer, under the logical shape
+    this.layouts.set(t, layout);
+    return t;
+  }
+
+  /** `x` as a plain tensor (materialised once, kept until `x` is freed). */
+  private real(x: Tensor): Tensor {
+    const layout = this.layouts.get(x);
+    if (!layout) return x;
+    let m = this.materialized.get(x);
+    if (!m || m.isDisposed) {
+      // Kept past the op that asked (whose tidy would free it); freed with `x`, or at the
+      // latest when the pass ends.
+      m = this.tf.keep(this.tf.tidy(() => this.transposeBuffer(x, layout, x.shape)));
+      this.materialized.set(x, m);
+      this.kept.push(m);
+    }
+    return m;
+  }
+
+  /** `transpose(x, perm)` as a plain tensor, moving `x`'s buffer at most once. */
+  private transposed(x: Tensor, perm: readonly number[]): Tensor {
+    const shape = perm.map((a) => x.shape[a]);
+    return this.transposeBuffer(x, transposeLayout(this.layoutOf(x), x.shape, perm), shape);
+  }
+
+  /** The buffer of `data` read as `layout`, moved into the order of `shape`. */
+  private transposeBuffer(data: Tensor, layout: Layout, shape: readonly number[]): Tensor {
+    const tf = this.tf;
+    const { shape: merged, perm } = simplifyTranspose(layout.base, layout.perm);
+    if (perm.length <= 1) return tf.reshape(data, [...shape]);
+    const x = tf.reshape(data, merged);
+    const y = perm.length <= 4 || !this.lowRankTransposes() ? tf.transpose(x, perm) : this.transposeInSteps(x, merged, perm);
+    return tf.reshape(y, [...shape]);
+  }
+
+  /** `x`'s buffer as `[rows, last axis]` when whole logical rows are contiguous in it. */
+  private rows(x: Tensor): Tensor | undefined {
+    const layout = this.layouts.get(x);
+    if (!layout || !lastAxisInnermost(layout, x.shape)) return undefined;
+    return this.tf.reshape(x, [-1, x.shape[x.rank - 1]]);
+  }
+
+  // --- Ops --------------------------------------------------------------------------------------
 
   weight(name: string): Tensor {
     const w = this.weights.get(name);
@@ -141,16 +225,25 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
   }
 
   conv2d(x: Tensor, weight: Tensor, bias: Tensor | undefined, options: Conv2dOptions): Tensor {
-    const tf = this.tf;
-    const [nchw, nhwc] = tf.tidy(() => {
+    return this.op([x, weight, bias], () => {
+      const tf = this.tf;
       // A weight not uploaded by this class is OIHW, as the interface says.
       const filter = (this.hwio.has(weight) ? weight : tf.transpose(weight, [2, 3, 1, 0])) as Tensor4D;
       const [kh, kw, inPerGroup, out] = filter.shape;
-      const input = this.toNhwc(x as Tensor4D);
+      // Free when `x` came from a convolution (or from tokens) and is still in NHWC order.
+      const input = this.transposed(x, [0, 2, 3, 1]) as Tensor4D;
       const inChannels = input.shape[3];
       const pad = options.padding;
       let y: Tensor4D;
-      if (options.groups === 1) {
+      if (options.groups === 1 && kh === 1 && kw === 1 && options.stride === 1 && pad === 0) {
+        // A 1x1 conv is a linear layer on NHWC pixels: XNNPACK's fully-connected GEMM is ~20%
+        // faster than its 1x1 convolution here (34 vs 28 ms for 32x32x1280 -> 320 on wasm). The
+        // [Cin, Cout] view shares the filter's buffer, so the packed weights stay cached.
+        const [b, h, w] = input.shape;
+        const pixels = tf.reshape(input, [b * h * w, inChannels]) as tfc.Tensor2D;
+        const product = tf.fused.matMul({ a: pixels, b: tf.reshape(filter, [inChannels, out]) as tfc.Tensor2D, bias });
+        y = tf.reshape(product, [b, h, w, out]);
+      } else if (options.groups === 1) {
         y = tf.fused.conv2d({ x: input, filter, strides: options.stride, pad, bias });
       } else if (options.groups === inChannels && inPerGroup === 1 && out % inChannels === 0) {
         // Depthwise (every grouped conv in SparseViT): HWIO [kh, kw, 1, C*m] is [kh, kw, C, m] in memory.
@@ -159,10 +252,9 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
       } else {
         y = this.groupedConv(input, filter, bias, options);
       }
-      return [tf.transpose(y, [0, 3, 1, 2]), y];
+      // NCHW to the graph, NHWC in the buffer (deferred in a planned pass).
+      return this.withLayout(y, transposeLayout(identityLayout(y.shape), y.shape, [0, 3, 1, 2]), [0, 3, 1, 2].map((a) => y.shape[a]));
     });
-    this.nhwcTwin.set(nchw, nhwc as Tensor4D);
-    return this.track([x, weight, bias], nchw);
   }
 
   /** General grouped convolution as one convolution per group (SparseViT never needs it). */
@@ -180,69 +272,105 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
     return tf.concat(xs.map((xi, g) => tf.fused.conv2d({ x: xi, filter: fs[g], strides: options.stride, pad: options.padding, bias: bs?.[g] })), 3);
   }
 
-  private toNhwc(x: Tensor4D): Tensor4D {
-    const twin = this.nhwcTwin.get(x);
-    if (twin && !twin.isDisposed) return twin;
-    return this.tf.transpose(x, [0, 2, 3, 1]);
-  }
-
   matmul(a: Tensor, b: Tensor): Tensor {
-    return this.op([a, b], () => {
+    // A planned linear layer whose only reader adds a bias: fuse the bias into the product.
+    const biasName = this.plan?.fusedBias.get(this.nextId);
+    let bias = biasName === undefined ? undefined : this.weights.get(biasName);
+    if (bias && (bias.rank !== 1 || b.rank !== 2 || bias.shape[0] !== b.shape[1])) bias = undefined;
+    const y = this.op([a, b], () => {
       const tf = this.tf;
-      // A linear layer: fold the leading dimensions into one, a plain 2-D product.
-      if (b.rank === 2 && a.rank > 2) {
-        const k = a.shape[a.rank - 1];
-        const y = tf.matMul(tf.reshape(a, [-1, k]), b);
-        return tf.reshape(y, [...a.shape.slice(0, -1), b.shape[1] as number]);
+      // A linear layer: fold the leading dimensions into one, a plain 2-D product (XNNPACK's
+      // fully-connected GEMM on wasm). Rows may come in any order, so a deferred transpose that
+      // kept the channels innermost is multiplied as it is, and stays deferred.
+      if (b.rank === 2 && !this.layouts.has(b)) {
+        const [k, n] = b.shape as [number, number];
+        const rows = n !== 1 ? this.rows(a) : undefined;
+        const flat = (rows ?? tf.reshape(this.real(a), [-1, k])) as tfc.Tensor2D;
+        const product = bias ? tf.fused.matMul({ a: flat, b: b as tfc.Tensor2D, bias }) : tf.matMul(flat, b as tfc.Tensor2D);
+        const shape = [...a.shape.slice(0, -1), n];
+        if (a.rank < 2) return tf.reshape(product, shape);
+        return rows && n !== 1 ? this.withLayout(product, withLastAxis(this.layoutOf(a), n), shape) : tf.reshape(product, shape);
       }
-      if (this.unbatchedMatMul(a, b)) {
-        const [m, k] = a.shape.slice(-2);
-        const n = b.shape[b.rank - 1];
-        const batch = a.size / (m * k);
-        // Items cut from [batch, rows * cols] views: contiguous slices, the kernels' fast path.
-        const items = (t: Tensor, rows: number, cols: number) => tf.split(tf.reshape(t, [batch, rows * cols]), batch, 0).map((x) => tf.reshape(x, [rows, cols]) as tfc.Tensor2D);
-        const bs = items(b, k, n);
-        const ys = items(a, m, k).map((ai, i) => tf.matMul(ai, bs[i]));
-        return tf.reshape(tf.stack(ys), [...a.shape.slice(0, -2), m, n]);
+      const [ra, rb] = [this.real(a), this.real(b)];
+      if (this.unbatchedMatMul(ra, rb)) {
+        const [m, k] = ra.shape.slice(-2);
+        const n = rb.shape[rb.rank - 1];
+        const batch = ra.size / (m * k);
+        const items = (t: Tensor, rows: number, cols: number) => this.cut(t, Array<number>(batch).fill(rows * cols)).map((x) => tf.reshape(x, [rows, cols]) as tfc.Tensor2D);
+        const bs = items(rb, k, n);
+        const ys = items(ra, m, k).map((ai, i) => tf.matMul(ai, bs[i]));
+        return tf.reshape(tf.stack(ys), [...ra.shape.slice(0, -2), m, n]);
       }
-      return tf.matMul(a, b);
+      return tf.matMul(ra, rb);
     });
+    if (bias) this.biased.set(y, bias);
+    return y;
   }
 
   /**
    * tfjs-wasm runs a batched MatMul on a generic loop, but a 2-D one through XNNPACK: for a few
    * large products (attention over 256 to 1024 tokens) one 2-D MatMul per batch item is ~5x
-   * faster. Many small products stay batched (per-call overhead wins there).
+   * faster, and ~1.7x still for 32 products of 64x64x64 (stage 4's 8x8 groups). Many small
+   * products stay batched (per-call overhead wins there: 320 products of 16x64x16 are 2-3x
+   * slower item by item; 80 of 64x64x64 break even).
    */
   private unbatchedMatMul(a: Tensor, b: Tensor): boolean {
     if (a.rank < 3 || b.rank !== a.rank || this.tf.getBackend() !== 'wasm') return false;
     const batch = a.shape.slice(0, -2).reduce((n, d) => n * d, 1);
     if (b.shape.slice(0, -2).some((d, i) => d !== a.shape[i]) || batch > 64) return false;
     const [m, k] = a.shape.slice(-2);
-    return m * k * b.shape[b.rank - 1] >= 1 << 20;
+    return m * k * b.shape[b.rank - 1] >= 1 << 18;
   }
 
   add(a: Tensor, b: Tensor): Tensor {
-    return this.op([a, b], () => this.tf.add(a, b));
+    return this.op([a, b], () => {
+      // The bias of a fused linear layer (see `matmul`): already added.
+      if (this.biased.get(a) === b) return this.withLayout(a, this.layoutOf(a), a.shape);
+      return this.elementwise(a, b, (x, y) => this.tf.add(x, y));
+    });
   }
 
   mul(a: Tensor, b: Tensor): Tensor {
-    return this.op([a, b], () => this.tf.mul(a, b));
+    return this.op([a, b], () => this.elementwise(a, b, (x, y) => this.tf.mul(x, y)));
+  }
+
+  /**
+   * A binary elementwise op on buffers as they are when that is the same thing: both laid out
+   * alike, or one laid out and the other a scalar or a per-channel vector of a channels-innermost
+   * buffer. Otherwise on plain tensors.
+   */
+  private elementwise(a: Tensor, b: Tensor, fn: (x: Tensor, y: Tensor) => Tensor): Tensor {
+    const la = this.layouts.get(a);
+    const lb = this.layouts.get(b);
+    if (la || lb) {
+      if (la && lb && sameLayout(la, lb) && a.shape.every((d, i) => d === b.shape[i]) && a.rank === b.rank) return this.withLayout(fn(a, b), la, a.shape);
+      const [laid, other, layout] = la ? [a, b, la] : [b, a, lb as Layout];
+      const result = (x: Tensor) => this.withLayout(la ? fn(x, other) : fn(other, x), layout, laid.shape);
+      if (other.rank <= laid.rank && !this.layouts.has(other)) {
+        if (other.size === 1) return result(laid);
+        const rows = other.rank === 1 && other.shape[0] === laid.shape[laid.rank - 1] ? this.rows(laid) : undefined;
+        if (rows) return result(rows);
+      }
+    }
+    return fn(this.real(a), this.real(b));
   }
 
   reshape(x: Tensor, shape: readonly number[]): Tensor {
-    return this.op([x], () => this.tf.reshape(x, [...shape]));
+    return this.op([x], () => {
+      const tf = this.tf;
+      const layout = this.layouts.get(x);
+      if (!layout) return tf.reshape(x, [...shape]);
+      const known = shape.reduce((n, d) => (d === -1 ? n : n * d), 1);
+      const to = shape.map((d) => (d === -1 ? x.size / known : d));
+      const next = reshapeLayout(layout, x.shape, to);
+      return next ? this.withLayout(x, next, to) : tf.reshape(this.real(x), to);
+    });
   }
 
   transpose(x: Tensor, perm: readonly number[]): Tensor {
     return this.op([x], () => {
-      const tf = this.tf;
-      const { shape, perm: p } = simplifyTranspose(x.shape, perm);
       const outShape = perm.map((a) => x.shape[a]);
-      if (p.length <= 1) return tf.reshape(x, outShape);
-      const merged = tf.reshape(x, shape);
-      const y = p.length <= 4 || !this.lowRankTransposes() ? tf.transpose(merged, p) : this.transposeInSteps(merged, shape, p);
-      return tf.reshape(y, outShape);
+      return this.withLayout(x, transposeLayout(this.layoutOf(x), x.shape, perm), outShape);
     });
   }
 
@@ -276,22 +404,53 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
   split(x: Tensor, axis: number, sizes: readonly number[]): Tensor[] {
     return this.op([x], () => {
       const tf = this.tf;
-      const shape = x.shape;
+      const input = this.real(x);
+      const shape = input.shape;
       const a = axis < 0 ? axis + shape.length : axis;
-      // Split a [outer, axis, inner] view: the kernels' fast, low-rank path.
+      // Parts sliced from an [outer, axis, inner] view: the kernels' fast, low-rank path.
       const outer = shape.slice(0, a).reduce((n, d) => n * d, 1);
       const inner = shape.slice(a + 1).reduce((n, d) => n * d, 1);
-      const view = outer === 1 ? tf.reshape(x, [shape[a], inner]) : tf.reshape(x, [outer, shape[a], inner]);
-      return tf.split(view, [...sizes], outer === 1 ? 0 : 1).map((part, i) => tf.reshape(part, shape.map((d, k) => (k === a ? sizes[i] : d))));
+      const partShape = (size: number) => shape.map((d, k) => (k === a ? size : d));
+      // Contiguous parts (splitting the outermost non-1 axis, as the attention's q/k/v split).
+      if (outer === 1) return this.cut(input, sizes.map((size) => size * inner)).map((part, i) => tf.reshape(part, partShape(sizes[i])));
+      const view = tf.reshape(input, [outer, shape[a], inner]);
+      let offset = 0;
+      return sizes.map((size) => {
+        const part = tf.slice(view, [0, offset, 0], [outer, size, inner]);
+        offset += size;
+        return tf.reshape(part, partShape(size));
+      });
     });
+  }
+
+  /**
+   * `x`'s buffer cut into consecutive 1-D parts of the given lengths.
+   *
+   * On wasm the parts are made from one read of the buffer: tfjs-wasm's Slice kernel (which its
+   * SplitV and Unpack also use) starts by copying the *whole* input out of the wasm heap, so
+   * cutting the 5 items of a 20 MB attention tensor copied 100 MB (~13 ms per item measured),
+   * and its Gather kernel is slower still (~43 ms per 4 MB item). One `dataSync` (a copy of the
+   * heap range) and one upload per part move the data twice in all.
+   */
+  private cut(x: Tensor, lengths: readonly number[]): Tensor[] {
+    const tf = this.tf;
+    const flat = tf.reshape(x, [-1]);
+    if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32') return tf.split(flat, [...lengths]);
+    const values = flat.dataSync() as Float32Array;
+    let offset = 0;
+    return lengths.map((n) => tf.tensor1d(values.subarray(offset, (offset += n)), 'float32'));
   }
 
   layerNorm(x: Tensor, scale: Tensor, bias: Tensor, epsilon: number): Tensor {
     return this.op([x, scale, bias], () => {
       const tf = this.tf;
-      const { mean, variance } = tf.moments(x, -1, true);
-      const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
-      return tf.add(tf.mul(normalized, scale), bias);
+      // Row-wise: a buffer with the channels innermost is normalised as it is.
+      const rows = this.rows(x);
+      const input = rows ?? this.real(x);
+      const { mean, variance } = tf.moments(input, -1, true);
+      const normalized = tf.mul(tf.sub(input, mean), tf.rsqrt(tf.add(variance, epsilon)));
+      const y = tf.add(tf.mul(normalized, scale), bias);
+      return rows ? this.withLayout(y, this.layoutOf(x), x.shape) : y;
     });
   }
 
@@ -299,16 +458,19 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
     return this.op([x], () => {
       const tf = this.tf;
       const erf = tf.erf(tf.mul(x, Math.SQRT1_2));
-      return tf.mul(tf.mul(x, 0.5), tf.add(erf, 1));
+      return this.withLayout(tf.mul(tf.mul(x, 0.5), tf.add(erf, 1)), this.layoutOf(x), x.shape);
     });
   }
 
   softmax(x: Tensor): Tensor {
-    return this.op([x], () => this.tf.softmax(x, -1));
+    return this.op([x], () => {
+      const rows = this.rows(x);
+      return rows ? this.withLayout(this.tf.softmax(rows, -1), this.layoutOf(x), x.shape) : this.tf.softmax(this.real(x), -1);
+    });
   }
 
   sigmoid(x: Tensor): Tensor {
-    return this.op([x], () => this.tf.sigmoid(x));
+    return this.op([x], () => this.withLayout(this.tf.sigmoid(x), this.layoutOf(x), x.shape));
   }
 
   resizeBilinear(x: Tensor, from: readonly [number, number], to: readonly [number, number]): Tensor {
@@ -318,8 +480,14 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
       if (h !== from[0] || w !== from[1]) {
         throw new SparseViTError('INVALID_ARGUMENT', `resizeBilinear: expected a ${from[0]}x${from[1]} map, got [${x.shape.join(', ')}]`);
       }
+      const nhwc = transposeLayout(this.layoutOf(x), x.shape, [0, 2, 3, 1]);
+      if (this.layouts.has(x) && isIdentity(nhwc.perm)) {
+        // An NHWC buffer (a deferred transpose): resize it as it is, keep it deferred.
+        const resized = tf.image.resizeBilinear(tf.reshape(x, [b, h, w, c]) as Tensor4D, [to[0], to[1]], false, true);
+        return this.withLayout(resized, transposeLayout(identityLayout(resized.shape), resized.shape, [0, 3, 1, 2]), [b, c, to[0], to[1]]);
+      }
       // NCHW [B, C, H, W] is [B*C, H, W, 1] NHWC in memory: resize each channel as an image.
-      const images = tf.reshape(x, [b * c, h, w, 1]) as Tensor4D;
+      const images = tf.reshape(this.real(x), [b * c, h, w, 1]) as Tensor4D;
       const resized = tf.image.resizeBilinear(images, [to[0], to[1]], false, true);
       return tf.reshape(resized, [b, c, to[0], to[1]]);
     });
