@@ -1,10 +1,11 @@
 import { SparseViTError, type InferenceBackend } from '@sparsevit/core';
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 
 export type NodeDevice = 'cpu' | 'cuda' | 'webgpu';
 
 export interface OrtSessionSettings {
-  /** Threads for one operator; default: ONNX Runtime's choice (the physical cores). */
+  /** Threads for one operator; default: every core the process may use (`os.availableParallelism()`). */
   intraOpNumThreads?: number;
   /** Extra ONNX Runtime session options, merged over ours. */
   sessionOptions?: ort.InferenceSession.SessionOptions;
@@ -36,7 +37,10 @@ export async function createOnnxRuntimeBackend(
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
-    ...(settings.intraOpNumThreads ? { intraOpNumThreads: settings.intraOpNumThreads } : {}),
+    // ONNX Runtime sizes its pool from the physical cores it detects, and on virtual machines it
+    // can detect one: measured on a 2-vCPU machine, its default ran the base model in 618 ms,
+    // two threads in 425 ms. Every core the process may use is the better default.
+    intraOpNumThreads: settings.intraOpNumThreads ?? availableParallelism(),
     ...settings.sessionOptions,
   };
   let session: ort.InferenceSession;
@@ -53,9 +57,19 @@ export async function createOnnxRuntimeBackend(
     name: 'onnxruntime-node',
     device,
     async run(input, batch) {
-      const feeds = { input: new ort.Tensor('float32', input, [batch, 3, imgSize, imgSize]) };
-      const outputs = await session.run(feeds, ['probability']);
-      return outputs.probability.data as Float32Array;
+      // On the CPU a batch runs one image at a time: a physical batch of 4 was 14% slower per
+      // image than batch 1 (base model, 2 cores), its activations outgrowing the caches. GPUs
+      // get the whole batch in one run.
+      const step = device === 'cpu' ? 1 : batch;
+      const plane = 3 * imgSize * imgSize;
+      const maps = new Float32Array(batch * imgSize * imgSize);
+      for (let first = 0; first < batch; first += step) {
+        const count = Math.min(step, batch - first);
+        const slice = input.subarray(first * plane, (first + count) * plane);
+        const outputs = await session.run({ input: new ort.Tensor('float32', slice, [count, 3, imgSize, imgSize]) }, ['probability']);
+        maps.set(outputs.probability.data as Float32Array, first * imgSize * imgSize);
+      }
+      return maps;
     },
     async dispose() {
       await session.release();
