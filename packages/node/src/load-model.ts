@@ -1,8 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { bytesSource, createSparseViTModel, SparseViTError, type ByteSource, type ConfigInput, type InferenceBackend, type SparseViTModel, type WeightsFormat } from '@sparsevit/core';
-import { readModelSource, type ModelSource } from '@sparsevit/onnx';
+import { externalizeOnnxWeights, lowerToOnnxWithExternalData, readModelSource, type ModelSource } from '@sparsevit/onnx';
 import { decodeImage, type NodeImageInput } from './decode-image';
 import { openFileSource } from './file-source';
-import { withLoweredModelFiles } from './lowered-model-files';
+import { withModelFiles } from './lowered-model-files';
 import { createOnnxRuntimeBackend, type NodeDevice, type OrtSessionSettings } from './onnx-runtime-backend';
 
 export interface LoadModelOptions extends OrtSessionSettings {
@@ -58,6 +59,8 @@ export async function loadModel(options: LoadModelOptions): Promise<NodeSparseVi
     await source.close?.();
   }
   const { config } = read;
+  let onnxBytes: Uint8Array | undefined;
+  if (read.format === 'onnx') onnxBytes = typeof options.weights === 'string' ? await readFile(options.weights) : options.weights;
 
   const start = async (model: string | Uint8Array): Promise<InferenceBackend> => {
     try {
@@ -68,8 +71,18 @@ export async function loadModel(options: LoadModelOptions): Promise<NodeSparseVi
       return createOnnxRuntimeBackend(model, config.img_size, 'cpu', options);
     }
   };
-  // An .onnx file goes to the runtime as it is (by path when it has one); weights are lowered.
-  const backend = read.format === 'onnx' ? await start(options.weights) : await withLoweredModelFiles(config, read.weights, start);
+  // Weights are lowered, an .onnx file has its weights moved out, and the runtime maps them from
+  // a temporary file (see withModelFiles).
+  const backend = await withModelFiles((layout) => {
+    if (read.format !== 'onnx') {
+      const lowered = lowerToOnnxWithExternalData(config, read.weights, layout);
+      (read.weights as Map<string, unknown>).clear();
+      return lowered;
+    }
+    const bytes = onnxBytes!;
+    onnxBytes = undefined; // so the file's bytes can be collected once written out
+    return externalizeOnnxWeights(bytes, layout);
+  }, start);
 
   return createSparseViTModel<NodeImageInput>({
     config,

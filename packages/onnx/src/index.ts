@@ -1,6 +1,7 @@
 export {
   INPUT_NAME,
   ONNX_OPSET,
+  externalizeOnnxWeights,
   lowerToOnnx,
   lowerToOnnxWithExternalData,
   readOnnxConfig,

@@ -61,6 +61,39 @@ export function lowerToOnnxWithExternalData(
   return { model, data: builder.externalChunks, dataSize: builder.externalSize, location: layout.location };
 }
 
+/**
+ * Moves the initializers of a serialized ONNX model (weights larger than 1 KiB) into external
+ * data, 64 KiB-aligned like `lowerToOnnxWithExternalData`: for an `.onnx` file from elsewhere,
+ * so a runtime can map its weights too. The data chunks are views of `bytes`.
+ */
+export function externalizeOnnxWeights(bytes: Uint8Array, layout: ExternalDataLayout): OnnxModelWithExternalData {
+  let model: OnnxProto.IModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    throw new SparseViTError('CORRUPT_WEIGHTS', 'the .onnx file is not a valid ONNX model', { cause: error });
+  }
+  const alignment = layout.alignment ?? 65536;
+  const data: Uint8Array[] = [];
+  let size = 0;
+  for (const tensor of model.graph?.initializer ?? []) {
+    const raw = tensor.rawData;
+    if (!raw || raw.byteLength <= 1024 || tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) continue;
+    const offset = Math.ceil(size / alignment) * alignment;
+    if (offset > size) data.push(new Uint8Array(offset - size));
+    data.push(raw);
+    size = offset + raw.byteLength;
+    tensor.rawData = new Uint8Array(0);
+    tensor.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    tensor.externalData = [
+      { key: 'location', value: layout.location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(raw.byteLength) },
+    ];
+  }
+  return { model: onnx.ModelProto.encode(model).finish(), data, dataSize: size, location: layout.location };
+}
+
 function encodeModel(config: SparseViTConfig, builder: OnnxGraphBuilder, options: LowerToOnnxOptions): Uint8Array {
   const outputs = sparseViTGraph(builder, config, INPUT_NAME, { features: options.features });
   const [, , s3, s4] = stageSides(config);

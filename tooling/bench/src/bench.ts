@@ -9,12 +9,13 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { BASE_CONFIG, CONFIG_METADATA_KEY, writeSafetensors, type WeightTensor } from '@sparsevit/core';
-import { randomStateDict } from '@sparsevit/fixtures';
+import { fixturePath, randomStateDict } from '@sparsevit/fixtures';
 import { releaseLikeCheckpoint } from './release-like-checkpoint';
 
 const { values } = parseArgs({
@@ -28,6 +29,8 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     // Also load from a checkpoint laid out like the authors' release (~600 MB with optimizer state).
     pth: { type: 'boolean', default: false },
+    // Also measure the peak RSS of the `sparsevit detect` command on one image (needs GNU time).
+    cli: { type: 'boolean', default: false },
   },
 });
 
@@ -75,13 +78,35 @@ for (const backend of values.backends!.split(',')) {
   for (const batch of values.batch!.split(',').map(Number)) await measure(backend, batch, weights);
 }
 for (const [backend, file] of extraWeights) await measure(backend, 1, file);
+/**
+ * Peak RSS of `sparsevit detect` on one image, per weights file, measured by GNU time around
+ * the command (the process's own high-water mark, whatever spawned it).
+ */
+const cliRows: Array<{ weights: string; peakRssMB?: number; error?: string }> = [];
+if (values.cli) {
+  const cli = join(dirname(createRequire(import.meta.url).resolve('@sparsevit/cli/package.json')), 'dist', 'bin.js');
+  const image = fixturePath('sparsevit-tiny', 'images', 'splice_640x480.png');
+  const out = mkdtempSync(join(tmpdir(), 'sparsevit-bench-cli-'));
+  const files = [weights, ...extraWeights.map(([, file]) => file)];
+  const onnx = join(out, 'sparsevit-base.onnx');
+  await run(process.execPath, [cli, 'export', weights, onnx]).then(() => files.push(onnx), () => undefined);
+  for (const file of files) {
+    try {
+      const { stderr } = await run('/usr/bin/time', ['-f', 'peak-kb %M', process.execPath, cli, 'detect', image, '--weights', file, '--out', join(out, 'detect')]);
+      cliRows.push({ weights: file.split('/').pop()!, peakRssMB: Number(/peak-kb (\d+)/.exec(stderr)![1]) / 1024 });
+    } catch (error) {
+      cliRows.push({ weights: file.split('/').pop()!, error: (error as Error).message.split('\n')[0] });
+    }
+  }
+  rmSync(out, { recursive: true, force: true });
+}
 if (scratch) rmSync(scratch, { recursive: true, force: true });
 
 type Row = { backend: string; batch: number; weights: string; error?: string; perImageMs: { median: number; min: number; max: number }; inferencePerImageMs: { median: number }; imagesPerSecond: number; loadMs: number; firstResultMs: number; peakRssMB: number };
 const rows = results as Row[];
 const baseline = rows.find((r) => !r.error);
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ machine, config: 'base', imgSize: 512, runs: Number(values.runs), results: rows }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ machine, config: 'base', imgSize: 512, runs: Number(values.runs), results: rows, cli: cliRows }, null, 2)}\n`);
 } else {
   const header = ['backend', 'weights', 'batch', 'median ms/img', 'min', 'max', 'inference ms/img', 'img/s', 'vs baseline', 'load ms', 'first result ms', 'peak RSS MB'];
   const table = rows.map((r) =>
@@ -107,4 +132,9 @@ if (values.json) {
   log(`|${header.map(() => '---').join('|')}|`);
   for (const row of table) log(`| ${row.join(' | ')} |`);
   log(`\nratios are against ${baseline ? `${baseline.backend} batch ${baseline.batch}` : 'nothing (no backend ran)'}, measured in this run`);
+}
+if (!values.json && cliRows.length > 0) {
+  log('\n| `sparsevit detect`, one image | peak RSS MB |');
+  log('|---|---|');
+  for (const r of cliRows) log(`| ${r.weights} | ${r.error ? `unavailable: ${r.error}` : r.peakRssMB!.toFixed(0)} |`);
 }
