@@ -30,7 +30,8 @@ Options:
   -w, --weights <file>    .pth, .safetensors or .onnx weights (required)
   -o, --out <dir>         Output folder, created if missing (required)
   -c, --config <json>     Model config JSON file (default: from the weights, else "base")
-  -d, --device <name>     cpu | cuda | webgpu (default cpu)
+      --backend <name>    onnx (ONNX Runtime, default) | tfjs (TensorFlow.js)
+  -d, --device <name>     onnx: cpu | cuda | webgpu; tfjs: wasm | cpu (default: the first)
       --fallback-cpu      Run on the CPU when the device is not available
   -t, --threshold <p>     Mask threshold in [0, 1] (default 0.5)
   -b, --batch-size <n>    Images per forward pass (default 1)
@@ -72,7 +73,8 @@ Options:
   -w, --weights <file>    .pth, .safetensors or .onnx weights (required)
   -o, --out <dir>         Output folder, created if missing (required)
   -c, --config <json>     Model config JSON file (default: from the weights, else "base")
-  -d, --device <name>     cpu | cuda | webgpu (default cpu)
+      --backend <name>    onnx (ONNX Runtime, default) | tfjs (TensorFlow.js)
+  -d, --device <name>     onnx: cpu | cuda | webgpu; tfjs: wasm | cpu (default: the first)
       --fallback-cpu      Run on the CPU when the device is not available
   -p, --protocol <name>   imdlbenco (default: network-size map vs mask resized to it)
                           | native (full-size map vs mask at the image's size)

@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DetectionOutcome, NodeDevice, NodeImageInput, NodeSparseViTModel } from '@sparsevit/node';
+import type { DetectionOutcome, NodeImageInput, NodeSparseViTModel } from '@sparsevit/node';
 import { numberOption, parseCommandArgs, requiredOption } from '../args';
+import { loadCliModel, parseBackendDevice, type CliBackend } from '../load-cli-model';
 import { collectInputs, type InputFile } from '../collect-inputs';
 import { errorRecord, explainLoadError, oneLine } from '../errors';
 import { DETECT_USAGE, printHelp } from '../help';
@@ -10,7 +11,6 @@ import { UsageError } from '../usage-error';
 import { version } from '../version';
 import type { OutputFiles } from '../write-outputs';
 
-const DEVICES: readonly NodeDevice[] = ['cpu', 'cuda', 'webgpu'];
 
 /** One input's line in `summary.json`. */
 type SummaryEntry =
@@ -21,7 +21,8 @@ interface DetectSettings {
   weights: string;
   outDir: string;
   config?: string;
-  device: NodeDevice;
+  backend: CliBackend;
+  device: string;
   fallbackCpu: boolean;
   threshold: number;
   batchSize: number;
@@ -33,6 +34,7 @@ function parseDetectArgs(argv: string[]): { settings: DetectSettings; paths: str
     weights: { type: 'string', short: 'w' },
     out: { type: 'string', short: 'o' },
     config: { type: 'string', short: 'c' },
+    backend: { type: 'string' },
     device: { type: 'string', short: 'd' },
     threshold: { type: 'string', short: 't' },
     'batch-size': { type: 'string', short: 'b' },
@@ -45,13 +47,12 @@ function parseDetectArgs(argv: string[]): { settings: DetectSettings; paths: str
     weights: requiredOption('detect', 'weights', str('weights')),
     outDir: requiredOption('detect', 'out', str('out')),
     config: str('config'),
-    device: (str('device') ?? 'cpu') as NodeDevice,
+    ...parseBackendDevice('detect', str('backend'), str('device')),
     fallbackCpu: Boolean(values['fallback-cpu']),
     threshold: numberOption('detect', 'threshold', str('threshold'), { min: 0, max: 1 }) ?? 0.5,
     batchSize: numberOption('detect', 'batch-size', str('batch-size'), { integer: true, min: 1 }) ?? 1,
     maxPixels: numberOption('detect', 'max-pixels', str('max-pixels'), { integer: true, min: 1 }),
   };
-  if (!DEVICES.includes(settings.device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got "${settings.device}"`, 'detect');
   if (positionals.length === 0) throw new UsageError('no input files or folders given', 'detect');
   return { settings, paths: positionals };
 }
@@ -64,24 +65,12 @@ export async function detectCommand(argv: string[]): Promise<number> {
   const inputs = await collectInputs(paths);
   if (inputs.length === 0) throw new UsageError(`no image files found in ${paths.join(', ')}`, 'detect');
 
-  const [{ loadModel }, { loadConfigOption }, { writeOutputs }] = await Promise.all([
-    import('@sparsevit/node'),
-    import('../config-option'),
-    import('../write-outputs'),
-  ]);
+  const [{ loadConfigOption }, { writeOutputs }] = await Promise.all([import('../config-option'), import('../write-outputs')]);
   const config = await loadConfigOption(settings.config);
   const started = performance.now();
   let model: NodeSparseViTModel;
   try {
-    model = await loadModel({
-      weights: settings.weights,
-      config,
-      device: settings.device,
-      fallbackToCpu: settings.fallbackCpu,
-      onWarning: (message) => process.stderr.write(`${message}\n`),
-      batchSize: settings.batchSize,
-      maxPixels: settings.maxPixels,
-    });
+    model = await loadCliModel({ ...settings, config }, (message) => process.stderr.write(`${message}\n`));
   } catch (error) {
     throw explainLoadError(error, settings.weights, config === undefined);
   }

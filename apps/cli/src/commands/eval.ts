@@ -1,7 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { BinaryMask, EvaluationProtocol, NodeDevice, NodeSparseViTModel, RawImage } from '@sparsevit/node';
+import type { BinaryMask, EvaluationProtocol, NodeSparseViTModel, RawImage } from '@sparsevit/node';
 import { numberOption, parseCommandArgs, requiredOption } from '../args';
+import { loadCliModel, parseBackendDevice, type CliBackend } from '../load-cli-model';
 import { errorRecord, explainLoadError, isCodedError, oneLine } from '../errors';
 import { EVAL_USAGE, printHelp } from '../help';
 import { createProgress } from '../progress';
@@ -13,7 +14,6 @@ import type { ShownImage } from '../eval/html';
 import { parsePerturbations, type Perturbation } from '../eval/perturb';
 import { rowKey, type PassInfo, type PassSummary } from '../eval/report';
 
-const DEVICES: readonly NodeDevice[] = ['cpu', 'cuda', 'webgpu'];
 const PROTOCOLS: readonly EvaluationProtocol[] = ['imdlbenco', 'native'];
 
 const PROTOCOL_DESCRIPTIONS: Record<EvaluationProtocol, string> = {
@@ -27,7 +27,8 @@ interface EvalSettings {
   weights: string;
   outDir: string;
   config?: string;
-  device: NodeDevice;
+  backend: CliBackend;
+  device: string;
   fallbackCpu: boolean;
   protocol: EvaluationProtocol;
   threshold: number;
@@ -45,6 +46,7 @@ function parseEvalArgs(argv: string[]): EvalSettings | undefined {
     weights: { type: 'string', short: 'w' },
     out: { type: 'string', short: 'o' },
     config: { type: 'string', short: 'c' },
+    backend: { type: 'string' },
     device: { type: 'string', short: 'd' },
     protocol: { type: 'string', short: 'p' },
     threshold: { type: 'string', short: 't' },
@@ -65,7 +67,7 @@ function parseEvalArgs(argv: string[]): EvalSettings | undefined {
     weights: requiredOption('eval', 'weights', str('weights')),
     outDir: requiredOption('eval', 'out', str('out')),
     config: str('config'),
-    device: (str('device') ?? 'cpu') as NodeDevice,
+    ...parseBackendDevice('eval', str('backend'), str('device')),
     fallbackCpu: Boolean(values['fallback-cpu']),
     protocol: (str('protocol') ?? 'imdlbenco') as EvaluationProtocol,
     threshold: numberOption('eval', 'threshold', str('threshold'), { min: 0, max: 1 }) ?? 0.5,
@@ -77,7 +79,6 @@ function parseEvalArgs(argv: string[]): EvalSettings | undefined {
     show: numberOption('eval', 'show', str('show'), { integer: true, min: 0, max: 50 }) ?? 4,
     maxPixels: numberOption('eval', 'max-pixels', str('max-pixels'), { integer: true, min: 1 }),
   };
-  if (!DEVICES.includes(settings.device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got "${settings.device}"`, 'eval');
   if (!PROTOCOLS.includes(settings.protocol)) throw new UsageError(`--protocol must be one of ${PROTOCOLS.join(', ')}, got "${settings.protocol}"`, 'eval');
   if (positionals.length === 0) throw new UsageError('no dataset given (a folder with Tp/ and Gt/, or a JSON pair list)', 'eval');
   if (positionals.length > 1) throw new UsageError(`one dataset at a time, got ${positionals.length}: ${positionals.join(' ')}`, 'eval');
@@ -105,6 +106,8 @@ function resumeIdentity(s: EvalSettings, dataset: EvalDataset, presets: Record<s
     protocol: s.protocol,
     threshold: s.threshold,
     seed: s.seed,
+    // Rows from two backends differ in their last bits; a resumed report keeps to one.
+    backend: s.backend,
   };
 }
 
@@ -198,15 +201,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const config = await loadConfigOption(settings.config);
   let model: NodeSparseViTModel;
   try {
-    model = await node.loadModel({
-      weights: settings.weights,
-      config,
-      device: settings.device,
-      fallbackToCpu: settings.fallbackCpu,
-      onWarning: (message) => process.stderr.write(`${message}\n`),
-      batchSize: settings.batchSize,
-      maxPixels: settings.maxPixels,
-    });
+    model = await loadCliModel({ ...settings, config }, (message) => process.stderr.write(`${message}\n`));
   } catch (error) {
     throw explainLoadError(error, settings.weights, config === undefined);
   }
@@ -221,9 +216,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     threshold: settings.threshold,
     weights: settings.weights,
     config: settings.config ?? null,
+    backend: model.backend,
     device: model.device,
     requestedDevice: settings.device,
-    backend: model.backend,
     batchSize: settings.batchSize,
     perturbations: settings.perturbations.map((p) => p.name),
     seed: settings.seed,

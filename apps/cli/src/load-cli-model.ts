@@ -1,0 +1,45 @@
+import type { ConfigInput, NodeImageInput, SparseViTModel } from '@sparsevit/node';
+import { UsageError } from './usage-error';
+
+/** The execution backends the CLI can run the model on, and each one's devices. */
+export const BACKEND_DEVICES = {
+  onnx: ['cpu', 'cuda', 'webgpu'],
+  tfjs: ['wasm', 'cpu'],
+} as const;
+export type CliBackend = keyof typeof BACKEND_DEVICES;
+
+export interface ModelSettings {
+  backend: CliBackend;
+  device: string;
+  weights: string;
+  config?: ConfigInput;
+  fallbackCpu: boolean;
+  batchSize: number;
+  maxPixels?: number;
+}
+
+/** Checks `--backend` and `--device` together; the device defaults to the backend's first. */
+export function parseBackendDevice(command: string, backend: string | undefined, device: string | undefined): { backend: CliBackend; device: string } {
+  const name = (backend ?? 'onnx') as CliBackend;
+  if (!(name in BACKEND_DEVICES)) throw new UsageError(`--backend must be one of ${Object.keys(BACKEND_DEVICES).join(', ')}, got "${backend}"`, command);
+  const devices: readonly string[] = BACKEND_DEVICES[name];
+  const chosen = device ?? devices[0];
+  if (!devices.includes(chosen)) throw new UsageError(`--device for --backend ${name} must be one of ${devices.join(', ')}, got "${chosen}"`, command);
+  return { backend: name, device: chosen };
+}
+
+/**
+ * Loads the model on the chosen backend through the packages' public entry points:
+ * `@sparsevit/node` (ONNX Runtime) or `@sparsevit/tfjs` (TensorFlow.js, with the same sharp
+ * decoder as the ONNX path, so both see the same pixels). Imported on demand, so a run on one
+ * backend never loads the other runtime.
+ */
+export async function loadCliModel(settings: ModelSettings, onWarning: (message: string) => void): Promise<SparseViTModel<NodeImageInput>> {
+  const common = { weights: settings.weights, config: settings.config, batchSize: settings.batchSize, maxPixels: settings.maxPixels };
+  if (settings.backend === 'tfjs') {
+    const [{ loadModel }, { decodeImage }] = await Promise.all([import('@sparsevit/tfjs'), import('@sparsevit/node')]);
+    return loadModel<NodeImageInput>({ ...common, backend: settings.device as 'wasm' | 'cpu', decode: decodeImage });
+  }
+  const { loadModel } = await import('@sparsevit/node');
+  return loadModel({ ...common, device: settings.device as 'cpu' | 'cuda' | 'webgpu', fallbackToCpu: settings.fallbackCpu, onWarning });
+}
