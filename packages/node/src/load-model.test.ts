@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { fixturePath } from '@sparsevit/fixtures';
+import { compareMaps, fixturePath } from '@sparsevit/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSparseViTError, readSafetensors, SparseViTError, toFloat32 } from '@sparsevit/core';
 import { loadModel, type NodeSparseViTModel } from './load-model';
@@ -18,18 +18,12 @@ async function expectPipelineParity(model: NodeSparseViTModel) {
     const reference = toFloat32((await readSafetensors(readFileSync(tiny(`${c.name}.safetensors`)))).tensors.get('prob_full')!);
     expect([result.width, result.height]).toEqual([c.width, c.height]);
     expect(result.probability.length).toBe(reference.length);
-    let sum = 0;
-    let max = 0;
-    let agree = 0;
-    for (let i = 0; i < reference.length; i++) {
-      const d = Math.abs(result.probability[i] - reference[i]);
-      sum += d;
-      max = Math.max(max, d);
-      if (result.mask[i] === (reference[i] > 0.5 ? 1 : 0)) agree++;
-    }
-    expect(sum / reference.length, c.name).toBeLessThanOrEqual(1e-3);
-    expect(max, c.name).toBeLessThanOrEqual(0.02);
-    expect(agree / reference.length, c.name).toBeGreaterThanOrEqual(0.995);
+    const d = compareMaps(result.probability, reference);
+    expect(d.mean, c.name).toBeLessThanOrEqual(1e-3);
+    expect(d.max, c.name).toBeLessThanOrEqual(0.02);
+    expect(d.agreement, c.name).toBeGreaterThanOrEqual(0.995);
+    // The mask is the same 0.5 threshold of the same map.
+    expect(result.mask.every((m, i) => m === (result.probability[i] > 0.5 ? 1 : 0))).toBe(true);
     // The score is the maximum of the network-resolution map.
     expect(result.score).toBe(result.networkProbability.reduce((a, b) => Math.max(a, b), -Infinity));
   }

@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type TfjsSparseViTModel } from './load-model';
 import { fixtureCases, referenceTensors, tiny, tinyConfig as config } from './parity.test-helper';
+import { compareMaps } from '@sparsevit/fixtures';
 
 // End to end on the wasm backend: pixels (decoded here with sharp, as stored: gray stays one
 // channel, alpha is kept) -> core preprocessing -> tfjs -> Lanczos resample, against the reference
@@ -34,19 +35,11 @@ describe('loadModel + detect on the tiny fixture model (tfjs wasm)', () => {
       const reference = (await referenceTensors(c.name)).get('prob_full')!.data;
       expect([result.width, result.height]).toEqual([c.width, c.height]);
       expect(result.probability.length).toBe(reference.length);
-      let sum = 0;
-      let max = 0;
-      let agree = 0;
-      for (let i = 0; i < reference.length; i++) {
-        const d = Math.abs(result.probability[i] - reference[i]);
-        sum += d;
-        max = Math.max(max, d);
-        if (result.mask[i] === (reference[i] > 0.5 ? 1 : 0)) agree++;
-      }
-      measured[c.name] = { mean: sum / reference.length, max, agree: agree / reference.length };
-      expect(sum / reference.length, c.name).toBeLessThanOrEqual(1e-3);
-      expect(max, c.name).toBeLessThanOrEqual(0.02);
-      expect(agree / reference.length, c.name).toBeGreaterThanOrEqual(0.995);
+      const d = compareMaps(result.probability, reference);
+      measured[c.name] = { mean: d.mean, max: d.max, agree: d.agreement };
+      expect(d.mean, c.name).toBeLessThanOrEqual(1e-3);
+      expect(d.max, c.name).toBeLessThanOrEqual(0.02);
+      expect(d.agreement, c.name).toBeGreaterThanOrEqual(0.995);
     }
     console.log('tfjs-wasm end to end vs prob_full', measured);
   });
