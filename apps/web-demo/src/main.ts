@@ -1,5 +1,5 @@
 import './style.css';
-import { preprocess, renderOverlay } from '@sparsevit/core';
+import { preprocess, renderOverlay, type SparseViTModel } from '@sparsevit/core';
 import {
   clearWeightsCache,
   decodeImage,
@@ -12,8 +12,18 @@ import {
   type DetectionResult,
   type LoadProgress,
   type WebDevice,
-  type WebSparseViTModel,
+  type WebImageInput,
 } from '@sparsevit/web';
+import type { LoadTfjsOptions, TfjsDevice } from './tfjs-model';
+
+/** TensorFlow.js, loaded only when chosen (its own chunks): see tfjs-model.ts. */
+const tfjsModule = () => import('./tfjs-model');
+const loadTfjsModel = async (options: LoadTfjsOptions) => (await tfjsModule()).loadTfjsModel(options);
+
+/** What the page holds: a @sparsevit/web model (ONNX Runtime) or a @sparsevit/tfjs one. */
+type DemoModel = SparseViTModel<WebImageInput> & { readonly device: string; readonly fp16: boolean; readonly inWorker: boolean };
+const tfjsBackendOf = (choice: string): TfjsDevice | undefined => (choice === 'tfjs-webgl' ? 'webgl' : choice === 'tfjs-webgpu' ? 'webgpu' : undefined);
+const deviceLabel = (m: DemoModel) => (m.backend === 'tfjs' ? `TensorFlow.js ${m.device === 'webgl' ? 'WebGL' : 'WebGPU'}` : m.device.toUpperCase());
 
 const BUNDLED = 'models/sparsevit-tiny-untrained.safetensors';
 const BUNDLED_FP16 = 'models/sparsevit-tiny-untrained.f16.safetensors';
@@ -39,11 +49,13 @@ const ui = {
   stats: $<HTMLDListElement>('stats'),
   download: $<HTMLButtonElement>('download'),
   timings: $<HTMLParagraphElement>('timings'),
+  engineNote: $<HTMLParagraphElement>('engine-note'),
+  fileLabel: $<HTMLSpanElement>('file-formats'),
 };
 
 type View = 'overlay' | 'heatmap' | 'mask' | 'image';
 const state: {
-  model?: WebSparseViTModel;
+  model?: DemoModel;
   image?: Blob;
   imageName?: string;
   result?: DetectionResult;
@@ -62,8 +74,13 @@ function setStatus(text: string, kind: 'info' | 'ok' | 'error' = 'info') {
   ui.modelStatus.dataset.kind = kind;
 }
 
-function onProgress(p: LoadProgress) {
+function onProgress(p: LoadProgress | { phase: 'tfjs'; backend: TfjsDevice }) {
   ui.progress.hidden = false;
+  if (p.phase === 'tfjs') {
+    ui.progress.removeAttribute('value');
+    setStatus(`Starting TensorFlow.js ${p.backend === 'webgl' ? 'WebGL' : 'WebGPU'} and uploading the weights…`);
+    return;
+  }
   if (p.phase === 'download' || p.phase === 'cache') {
     ui.progress.max = p.total || 1;
     ui.progress.value = p.total ? p.loaded : 0;
@@ -98,20 +115,25 @@ async function load() {
       weights = file;
     }
     const configText = ui.config.value.trim();
+    const config = configText ? JSON.parse(configText) : undefined;
     const started = performance.now();
-    const model = await loadModel({
-      weights,
-      weightsFp16,
-      config: configText ? JSON.parse(configText) : undefined,
-      device: ui.device.value as WebDevice,
-      signal: controller.signal,
-      onProgress,
-      onWarning: (m) => setStatus(m),
-    });
+    const tfjsBackend = tfjsBackendOf(ui.device.value);
+    const model: DemoModel = tfjsBackend
+      ? // TensorFlow.js: float32 weights (the fp16 copy is for ORT WebGPU), on the page's thread.
+        await loadTfjsModel({ weights, name: weights instanceof File ? weights.name : undefined, backend: tfjsBackend, config, signal: controller.signal, onProgress })
+      : await loadModel({
+          weights,
+          weightsFp16,
+          config,
+          device: ui.device.value as WebDevice,
+          signal: controller.signal,
+          onProgress,
+          onWarning: (m) => setStatus(m),
+        });
     state.model = model;
     const params = model.config.embed_dim.join('/');
     setStatus(
-      `Ready on ${model.device.toUpperCase()}${model.fp16 ? ' (fp16 weights)' : ''} in ${fmtMs(performance.now() - started)} · widths ${params}${kind === 'bundled' ? ' · untrained weights: pipeline check only' : ''}`,
+      `Ready on ${deviceLabel(model)}${model.fp16 ? ' (fp16 weights)' : ''}${model.inWorker ? '' : ' (main thread)'} in ${fmtMs(performance.now() - started)} · widths ${params}${kind === 'bundled' ? ' · untrained weights: pipeline check only' : ''}`,
       'ok',
     );
     ui.run.disabled = !state.image;
@@ -177,7 +199,7 @@ function render() {
   $('score').textContent = r.score.toFixed(3);
   $('area').textContent = `${((100 * on) / mask.length).toFixed(1)} %`;
   $('size').textContent = `${r.width} × ${r.height}`;
-  $('runs-on').textContent = `${state.model?.device.toUpperCase()}${state.model?.inWorker ? ' · worker' : ''}`;
+  $('runs-on').textContent = state.model ? `${deviceLabel(state.model)} · ${state.model.inWorker ? 'worker' : 'main thread'}` : '–';
   $('t-inference').textContent = fmtMs(r.timings.inferenceMs);
   $('t-total').textContent = fmtMs(r.timings.totalMs);
   ui.timings.textContent = `decode ${fmtMs(r.timings.decodeMs)} · preprocess ${fmtMs(r.timings.preprocessMs)} · inference ${fmtMs(r.timings.inferenceMs)} · resize + mask ${fmtMs(r.timings.postprocessMs)}`;
@@ -188,7 +210,17 @@ function render() {
   document.body.dataset.result = 'ready';
 }
 
+/** TensorFlow.js cannot read .onnx, and runs on the page's thread: say so when it is chosen. */
+function onDeviceChange() {
+  const tfjs = tfjsBackendOf(ui.device.value) !== undefined;
+  ui.weightsFile.accept = tfjs ? '.safetensors,.pth,.pt,.bin' : '.safetensors,.onnx,.pth,.pt,.bin';
+  ui.fileLabel.textContent = tfjs ? '(.safetensors, .pth — not .onnx on TensorFlow.js)' : '(.safetensors, .onnx, .pth)';
+  ui.engineNote.hidden = !tfjs;
+}
+
 // --- wiring ---
+ui.device.addEventListener('change', onDeviceChange);
+onDeviceChange();
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name=source]')) {
   radio.addEventListener('change', () => {
     ui.weightsUrl.disabled = source() !== 'url';
@@ -248,9 +280,20 @@ void webGpuSupport().then(({ available, shaderF16 }) => {
   const option = ui.device.querySelector<HTMLOptionElement>('option[value=webgpu]')!;
   if (!available) option.textContent += ' (not available here)';
   else if (shaderF16) option.textContent += ' (fp16)';
+  if (!available) ui.device.querySelector<HTMLOptionElement>('option[value=tfjs-webgpu]')!.textContent += ' (not available here)';
 });
 
 // Hooks for the browser tests (and for poking at the SDK from the console).
 Object.assign(globalThis, {
-  __sparsevit: { loadModel, decodeImage, preprocess, isWeightsCached, clearWeightsCache, state, bundled: { fp32: BUNDLED, fp16: BUNDLED_FP16 } },
+  __sparsevit: {
+    loadModel,
+    loadTfjsModel,
+    tfjsInfo: async () => (await tfjsModule()).tfjsInfo(),
+    decodeImage,
+    preprocess,
+    isWeightsCached,
+    clearWeightsCache,
+    state,
+    bundled: { fp32: BUNDLED, fp16: BUNDLED_FP16 },
+  },
 });

@@ -1,5 +1,6 @@
 // Runs the built demo in a real headless Chromium (playwright-core driving /usr/bin/chromium):
-// parity of the whole browser pipeline with the authors' PyTorch outputs on WASM and WebGPU,
+// parity of the whole browser pipeline with the authors' PyTorch outputs on WASM and WebGPU (ONNX
+// Runtime, in a worker) and on TensorFlow.js WebGL (main thread),
 // pixel-exact PNG decoding, a responsive page while the worker infers, cached weights, aborts,
 // no request leaving localhost, and a screenshot of the demo.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -200,6 +201,134 @@ for (const device of ['wasm', 'webgpu'] as const) {
     });
   });
 }
+
+// TensorFlow.js (@sparsevit/tfjs), the demo's secondary backends, on the page's own thread. On
+// SwiftShader (no GPU) the first image takes ~20 s on WebGL (shader compilation) and ~30 s on
+// WebGPU, the next ~2 s and ~15 s: two images each, ~75 s in all.
+const TFJS_BACKENDS = ['webgl', 'webgpu'] as const;
+const TFJS_CASES = ['case0', 'case3']; // an RGB photo-like splice, and RGBA (straight alpha, dropped as PIL's convert('RGB'))
+
+for (const backend of TFJS_BACKENDS) {
+  describe(`the tiny model on TensorFlow.js ${backend}, on the main thread`, () => {
+    it('matches the PyTorch reference, with images decoded by @sparsevit/web', { timeout: 600_000 }, async () => {
+      const { page, context } = await newPage();
+      try {
+        const loaded = await page.evaluate(async (backend) => {
+          const api = (globalThis as any).__sparsevit;
+          const t0 = performance.now();
+          const model = await api.loadTfjsModel({ weights: api.bundled.fp32, backend, cache: false });
+          (globalThis as any).__tfjsModel = model;
+          return { backend: model.backend, device: model.device, inWorker: model.inWorker, info: await api.tfjsInfo(), ms: performance.now() - t0 };
+        }, backend);
+        console.log(`[tfjs-${backend}] loaded in ${loaded.ms.toFixed(0)} ms, ${JSON.stringify(loaded.info)}`);
+        expect(loaded).toMatchObject({ backend: 'tfjs', device: backend, inWorker: false, info: { backend } });
+        // float32 all the way (a float16 WebGL texture would be a precision problem, not a bug to hide).
+        if (backend === 'webgl') expect(loaded.info).toMatchObject({ float32: true, float16Textures: false });
+        for (const c of cases.filter((c) => TFJS_CASES.includes(c.name))) {
+          const out = await page.evaluate(async (name) => {
+            const model = (globalThis as any).__tfjsModel;
+            const blob = await (await fetch(`/__fixtures/images/${name}`)).blob();
+            let ticks = 0;
+            let last = performance.now();
+            let maxGap = 0;
+            const timer = setInterval(() => {
+              const now = performance.now();
+              maxGap = Math.max(maxGap, now - last);
+              last = now;
+              ticks++;
+            }, 10);
+            const t0 = performance.now();
+            const result = await model.detect(blob);
+            const ms = performance.now() - t0;
+            clearInterval(timer);
+            const b64 = (u: Uint8Array) => {
+              let s = '';
+              for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
+              return btoa(s);
+            };
+            return {
+              width: result.width,
+              height: result.height,
+              probability: b64(new Uint8Array(result.probability.buffer, result.probability.byteOffset, result.probability.byteLength)),
+              mask: b64(result.mask),
+              ms,
+              inferenceMs: result.timings.inferenceMs,
+              ticks,
+              maxGap,
+            };
+          }, c.image);
+          expect([out.width, out.height]).toEqual([c.width, c.height]);
+          const reference = toFloat32((await readSafetensors(readFileSync(tiny(`${c.name}.safetensors`)))).tensors.get('prob_full')!);
+          const probability = b64ToF32(out.probability);
+          const mask = Buffer.from(out.mask, 'base64');
+          let sum = 0;
+          let max = 0;
+          let agree = 0;
+          for (let i = 0; i < reference.length; i++) {
+            const d = Math.abs(probability[i] - reference[i]);
+            sum += d;
+            max = Math.max(max, d);
+            if (mask[i] === (reference[i] > 0.5 ? 1 : 0)) agree++;
+          }
+          const mean = sum / reference.length;
+          console.log(
+            `[tfjs-${backend}] ${c.name} ${c.image}: mean |Δ| ${mean.toExponential(2)}, max |Δ| ${max.toExponential(2)}, mask agreement ${((100 * agree) / reference.length).toFixed(3)}%, ` +
+              `detect ${out.ms.toFixed(0)} ms (inference ${out.inferenceMs.toFixed(0)} ms), main-thread ticks ${out.ticks}, longest gap ${out.maxGap.toFixed(0)} ms`,
+          );
+          expect(mean, c.name).toBeLessThanOrEqual(1e-3);
+          expect(agree / reference.length, c.name).toBeGreaterThanOrEqual(0.995);
+        }
+        await page.evaluate(() => (globalThis as any).__tfjsModel.dispose());
+      } finally {
+        await context.close();
+      }
+    });
+  });
+}
+
+describe('TensorFlow.js in the demo UI', () => {
+  it('says .onnx is not supported on TensorFlow.js, and runs the bundled model on tfjs WebGL from the page', async () => {
+    const { page, context } = await newPage();
+    try {
+      expect(await page.isVisible('#engine-note')).toBe(false);
+      expect(await page.getAttribute('#weights-file', 'accept')).toContain('.onnx');
+      await page.selectOption('#device', 'tfjs-webgl');
+      expect(await page.isVisible('#engine-note')).toBe(true);
+      expect(await page.textContent('#engine-note')).toMatch(/not \.onnx/);
+      expect(await page.textContent('#engine-note')).toMatch(/freeze/);
+      expect(await page.getAttribute('#weights-file', 'accept')).not.toContain('.onnx');
+      // A local .onnx file (by name), and one renamed (by its first bytes), through the UI and the hook.
+      await page.check('input[name=source][value=file]');
+      await page.setInputFiles('#weights-file', { name: 'model.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from([0x08, 0x07, 0x12, 0x04]) });
+      await page.click('#load');
+      await page.waitForSelector('#model-status[data-kind=error]');
+      expect(await page.textContent('#model-status')).toMatch(/\.onnx.*ONNX Runtime/);
+      const renamed = await page.evaluate(async () => {
+        const api = (globalThis as any).__sparsevit;
+        // An ONNX ModelProto's first bytes: ir_version (field 1), then producer_name (field 2).
+        const bytes = new Uint8Array([0x08, 0x07, 0x12, 0x07, ...new TextEncoder().encode('pytorch'), 0x1a, 0x03, 0x32, 0x2e, 0x31]);
+        try {
+          await api.loadTfjsModel({ weights: new File([bytes], 'weights.bin'), backend: 'webgl' });
+          return 'loaded';
+        } catch (e) {
+          return `${(e as any).code}: ${(e as Error).message}`;
+        }
+      });
+      expect(renamed).toMatch(/^UNSUPPORTED_FORMAT: .*\.onnx/);
+      // The bundled weights through the page's controls.
+      await page.check('input[name=source][value=bundled]');
+      await page.click('#load');
+      await page.waitForSelector('#model-status[data-kind=ok]', { timeout: 120_000 });
+      expect(await page.textContent('#model-status')).toMatch(/^Ready on TensorFlow\.js WebGL \(main thread\)/);
+      await page.click('[data-sample="samples/gray_257x333.png"]');
+      await page.waitForSelector('body[data-result=ready]', { timeout: 120_000 });
+      expect(await page.textContent('#size')).toBe('257 × 333');
+      expect(await page.textContent('#runs-on')).toBe('TensorFlow.js WebGL · main thread');
+    } finally {
+      await context.close();
+    }
+  });
+});
 
 describe('other weights, and worker: false', () => {
   it("reads the authors' .pth from a File, and runs on the page's own thread with worker: false", async () => {
