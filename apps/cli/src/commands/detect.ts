@@ -1,8 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DetectionOutcome, NodeImageInput, NodeSparseViTModel } from '@sparsevit/node';
-import { numberOption, parseCommandArgs, requiredOption } from '../args';
-import { loadCliModel, parseBackendDevice, type CliBackend } from '../load-cli-model';
+import { parseCommandArgs } from '../args';
+import { loadCliModel } from '../load-cli-model';
+import { MODEL_OPTIONS, parseModelOptions, type ModelCommandSettings } from '../model-options';
 import { collectInputs, type InputFile } from '../collect-inputs';
 import { errorRecord, explainLoadError, oneLine } from '../errors';
 import { DETECT_USAGE, printHelp } from '../help';
@@ -17,42 +18,12 @@ type SummaryEntry =
   | { input: string; stem: string; ok: true; width: number; height: number; score: number; milliseconds: number; files: OutputFiles }
   | { input: string; stem: string; ok: false; error: { code: string; message: string } };
 
-interface DetectSettings {
-  weights: string;
-  outDir: string;
-  config?: string;
-  backend: CliBackend;
-  device: string;
-  fallbackCpu: boolean;
-  threshold: number;
-  batchSize: number;
-  maxPixels?: number;
-}
+type DetectSettings = ModelCommandSettings;
 
 function parseDetectArgs(argv: string[]): { settings: DetectSettings; paths: string[] } | undefined {
-  const { values, positionals } = parseCommandArgs('detect', argv, {
-    weights: { type: 'string', short: 'w' },
-    out: { type: 'string', short: 'o' },
-    config: { type: 'string', short: 'c' },
-    backend: { type: 'string' },
-    device: { type: 'string', short: 'd' },
-    threshold: { type: 'string', short: 't' },
-    'batch-size': { type: 'string', short: 'b' },
-    'max-pixels': { type: 'string' },
-    'fallback-cpu': { type: 'boolean' },
-  });
+  const { values, positionals } = parseCommandArgs('detect', argv, MODEL_OPTIONS);
   if (values.help) return undefined;
-  const str = (name: string) => values[name] as string | undefined;
-  const settings: DetectSettings = {
-    weights: requiredOption('detect', 'weights', str('weights')),
-    outDir: requiredOption('detect', 'out', str('out')),
-    config: str('config'),
-    ...parseBackendDevice('detect', str('backend'), str('device')),
-    fallbackCpu: Boolean(values['fallback-cpu']),
-    threshold: numberOption('detect', 'threshold', str('threshold'), { min: 0, max: 1 }) ?? 0.5,
-    batchSize: numberOption('detect', 'batch-size', str('batch-size'), { integer: true, min: 1 }) ?? 1,
-    maxPixels: numberOption('detect', 'max-pixels', str('max-pixels'), { integer: true, min: 1 }),
-  };
+  const settings = parseModelOptions('detect', values);
   if (positionals.length === 0) throw new UsageError('no input files or folders given', 'detect');
   return { settings, paths: positionals };
 }

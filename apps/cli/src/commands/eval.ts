@@ -1,8 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BinaryMask, EvaluationProtocol, NodeSparseViTModel, RawImage } from '@sparsevit/node';
-import { numberOption, parseCommandArgs, requiredOption } from '../args';
-import { loadCliModel, parseBackendDevice, type CliBackend } from '../load-cli-model';
+import { numberOption, parseCommandArgs } from '../args';
+import { loadCliModel } from '../load-cli-model';
+import { MODEL_OPTIONS, parseModelOptions, type ModelCommandSettings } from '../model-options';
 import { errorRecord, explainLoadError, isCodedError, oneLine } from '../errors';
 import { EVAL_USAGE, printHelp } from '../help';
 import { createProgress } from '../progress';
@@ -22,37 +23,20 @@ const PROTOCOL_DESCRIPTIONS: Record<EvaluationProtocol, string> = {
   native: "full-size probability (Lanczos-resized to the image) against the mask at the image's size",
 };
 
-interface EvalSettings {
+interface EvalSettings extends ModelCommandSettings {
   dataset: string;
-  weights: string;
-  outDir: string;
-  config?: string;
-  backend: CliBackend;
-  device: string;
-  fallbackCpu: boolean;
   protocol: EvaluationProtocol;
-  threshold: number;
   skipUnpaired: boolean;
   resume: boolean;
   perturbations: Perturbation[];
-  batchSize: number;
   seed: number;
   show: number;
-  maxPixels?: number;
 }
 
 function parseEvalArgs(argv: string[]): EvalSettings | undefined {
   const { values, positionals } = parseCommandArgs('eval', argv, {
-    weights: { type: 'string', short: 'w' },
-    out: { type: 'string', short: 'o' },
-    config: { type: 'string', short: 'c' },
-    backend: { type: 'string' },
-    device: { type: 'string', short: 'd' },
+    ...MODEL_OPTIONS,
     protocol: { type: 'string', short: 'p' },
-    threshold: { type: 'string', short: 't' },
-    'batch-size': { type: 'string', short: 'b' },
-    'max-pixels': { type: 'string' },
-    'fallback-cpu': { type: 'boolean' },
     'skip-unpaired': { type: 'boolean' },
     resume: { type: 'boolean' },
     perturb: { type: 'string', multiple: true },
@@ -64,20 +48,13 @@ function parseEvalArgs(argv: string[]): EvalSettings | undefined {
   const perturbValues = (values as Record<string, unknown>).perturb as string[] | undefined;
   const settings: EvalSettings = {
     dataset: '',
-    weights: requiredOption('eval', 'weights', str('weights')),
-    outDir: requiredOption('eval', 'out', str('out')),
-    config: str('config'),
-    ...parseBackendDevice('eval', str('backend'), str('device')),
-    fallbackCpu: Boolean(values['fallback-cpu']),
+    ...parseModelOptions('eval', values),
     protocol: (str('protocol') ?? 'imdlbenco') as EvaluationProtocol,
-    threshold: numberOption('eval', 'threshold', str('threshold'), { min: 0, max: 1 }) ?? 0.5,
     skipUnpaired: Boolean(values['skip-unpaired']),
     resume: Boolean(values.resume),
     perturbations: parsePerturbations(perturbValues ?? []),
-    batchSize: numberOption('eval', 'batch-size', str('batch-size'), { integer: true, min: 1 }) ?? 1,
     seed: numberOption('eval', 'seed', str('seed'), { integer: true, min: 0, max: 2 ** 32 - 1 }) ?? 0,
     show: numberOption('eval', 'show', str('show'), { integer: true, min: 0, max: 50 }) ?? 4,
-    maxPixels: numberOption('eval', 'max-pixels', str('max-pixels'), { integer: true, min: 1 }),
   };
   if (!PROTOCOLS.includes(settings.protocol)) throw new UsageError(`--protocol must be one of ${PROTOCOLS.join(', ')}, got "${settings.protocol}"`, 'eval');
   if (positionals.length === 0) throw new UsageError('no dataset given (a folder with Tp/ and Gt/, or a JSON pair list)', 'eval');

@@ -1,0 +1,42 @@
+import { numberOption, requiredOption } from './args';
+import { parseBackendDevice, type CliBackend } from './load-cli-model';
+
+/** The flags every command that runs the model shares (`detect`, `eval`). */
+export const MODEL_OPTIONS = {
+  weights: { type: 'string', short: 'w' },
+  out: { type: 'string', short: 'o' },
+  config: { type: 'string', short: 'c' },
+  backend: { type: 'string' },
+  device: { type: 'string', short: 'd' },
+  threshold: { type: 'string', short: 't' },
+  'batch-size': { type: 'string', short: 'b' },
+  'max-pixels': { type: 'string' },
+  'fallback-cpu': { type: 'boolean' },
+} as const;
+
+export interface ModelCommandSettings {
+  weights: string;
+  outDir: string;
+  config?: string;
+  backend: CliBackend;
+  device: string;
+  fallbackCpu: boolean;
+  threshold: number;
+  batchSize: number;
+  maxPixels?: number;
+}
+
+/** Reads and checks the `MODEL_OPTIONS` of a parsed command line (usage errors name `command`). */
+export function parseModelOptions(command: string, values: Record<string, string | boolean | undefined>): ModelCommandSettings {
+  const str = (name: string) => values[name] as string | undefined;
+  return {
+    weights: requiredOption(command, 'weights', str('weights')),
+    outDir: requiredOption(command, 'out', str('out')),
+    config: str('config'),
+    ...parseBackendDevice(command, str('backend'), str('device')),
+    fallbackCpu: Boolean(values['fallback-cpu']),
+    threshold: numberOption(command, 'threshold', str('threshold'), { min: 0, max: 1 }) ?? 0.5,
+    batchSize: numberOption(command, 'batch-size', str('batch-size'), { integer: true, min: 1 }) ?? 1,
+    maxPixels: numberOption(command, 'max-pixels', str('max-pixels'), { integer: true, min: 1 }),
+  };
+}
