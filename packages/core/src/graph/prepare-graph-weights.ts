@@ -52,10 +52,10 @@ export function validateStateDict(store: TensorStore, config: SparseViTConfig): 
  *   `W' = W diag(a)`, `b' = b + W c` with `a = gamma / sqrt(var + eps)`, `c = beta - mean a`.
  * - Linear weights transposed from PyTorch's `[out, in]` to `[in, out]` (one MatMul per linear).
  * - The attention scale `head_dim ** -0.5` folded into the query part of `qkv`.
- * - Layer-scale `gamma_1` / `gamma_2` folded into `attn.proj` / `mlp.fc2` (the latter stored as a
- *   `[C, 4C, 1, 1]` conv, see `sparseAttentionBlock`), and the fusion head's
+ * - Layer-scale `gamma_1` / `gamma_2` folded into `attn.proj` / `mlp.fc2`, and the fusion head's
  *   `gamma1..gamma4` into `conv_layer1..4` (stored as `[C3, C4]` linears).
- * - `conv_last` stored as a `[C4, 1]` linear.
+ * - `conv_last` stored as a `[C4, 1]` linear; the attention blocks' `mlp.fc1` / `mlp.fc2` as
+ *   `[out, in, 1, 1]` convs (they run on the map, see `sparseAttentionBlock`).
  *
  * Folds are computed in float64 and rounded once to float32. Names stay the reference names of
  * the tensors they replace. Weights the reference never reads are dropped.
@@ -164,11 +164,12 @@ export function prepareGraphWeights(store: TensorStore, config: SparseViTConfig,
       put(`${b}.attn.proj.weight`, proj.shape, proj.data);
       put(`${b}.attn.proj.bias`, [c], scaled(f32(`${b}.attn.proj.bias`), gamma1));
       copyNorm(`${b}.norm2`);
-      const fc1 = linearWeight(`${b}.mlp.fc1.weight`);
-      put(`${b}.mlp.fc1.weight`, fc1.shape, fc1.data);
+      // fc1 and fc2 run as 1x1 convs on the map (see `sparseAttentionBlock`): PyTorch's [out, in].
+      const fc1 = take(`${b}.mlp.fc1.weight`);
+      put(`${b}.mlp.fc1.weight`, [fc1.shape[0], fc1.shape[1], 1, 1], toFloat32(fc1));
       copy(`${b}.mlp.fc1.bias`);
       copyConv(`${b}.mlp.dwconv.dwconv`);
-      // fc2 runs as a 1x1 conv on the map: PyTorch's [out, in] layout, rows scaled by gamma_2.
+      // fc2's rows scaled by gamma_2.
       const fc2 = take(`${b}.mlp.fc2.weight`);
       const [fo, fi] = fc2.shape;
       const fc2w = toFloat32(fc2);
