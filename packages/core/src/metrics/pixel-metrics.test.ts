@@ -1,3 +1,4 @@
+import { seededRandom } from '@sparsevit/fixtures';
 import { describe, expect, it } from 'vitest';
 import { isSparseViTError } from '../errors';
 import {
@@ -11,7 +12,7 @@ import {
   pixelIoU,
   pixelMetrics,
 } from './pixel-metrics';
-import { loadMetricsFixture, rng } from './fixture.test-helper';
+import { loadMetricsFixture } from './fixture.test-helper';
 
 const fixture = loadMetricsFixture();
 
@@ -155,7 +156,7 @@ describe('pixel AUC', () => {
   });
 
   it('matches a brute-force pair count on random cases with many ties', () => {
-    const r = rng(7);
+    const r = seededRandom(7);
     for (let t = 0; t < 50; t++) {
       const n = 1 + Math.floor(r() * 60);
       const levels = 1 + Math.floor(r() * 8);
@@ -169,14 +170,14 @@ describe('pixel AUC', () => {
   });
 
   it('equals the standard AUC when there are no ties', () => {
-    const r = rng(3);
+    const r = seededRandom(3);
     const pred = Float64Array.from({ length: 500 }, () => r());
     const gt = Uint8Array.from({ length: 500 }, () => (r() < 0.3 ? 1 : 0));
     expect(pixelAucBenco(pred, gt)).toBeCloseTo(pixelAuc(pred, gt)!, 12);
   });
 
   it('ranks a 512x512 map quickly', () => {
-    const r = rng(11);
+    const r = seededRandom(11);
     const n = 512 * 512;
     const pred = new Float32Array(n);
     const gt = new Uint8Array(n);
@@ -195,7 +196,7 @@ describe('pixel AUC', () => {
 
 describe('bestThresholdF1', () => {
   it('equals a brute force over all thresholds on small random cases', () => {
-    const r = rng(42);
+    const r = seededRandom(42);
     for (let t = 0; t < 200; t++) {
       const n = 1 + Math.floor(r() * 40);
       const levels = 2 + Math.floor(r() * 20);

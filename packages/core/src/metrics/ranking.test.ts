@@ -1,6 +1,6 @@
+import { seededRandom } from '@sparsevit/fixtures';
 import { describe, expect, it } from 'vitest';
 import { rankScores, stableOrder } from './ranking';
-import { rng } from './fixture.test-helper';
 
 describe('stableOrder (radix)', () => {
   it('orders any finite or infinite float64 ascending, ties by index', () => {
@@ -11,7 +11,7 @@ describe('stableOrder (radix)', () => {
   });
 
   it('matches a comparator sort on random data with ties', () => {
-    const r = rng(5);
+    const r = seededRandom(5);
     for (let t = 0; t < 20; t++) {
       const n = 1 + Math.floor(r() * 3000);
       const levels = 1 + Math.floor(r() * 1000);

@@ -1,3 +1,4 @@
+import { seededRandom } from '@sparsevit/fixtures';
 import { describe, expect, it } from 'vitest';
 import { convertStore, float32Tensor, toFloat32 } from './convert';
 import {
@@ -42,16 +43,6 @@ function referenceF16(x: number): number {
   return sign | (lo % 2 === 0 ? lo : lo + 1);
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('binary16', () => {
   it('decodes edge patterns', () => {
@@ -122,7 +113,7 @@ describe('binary16', () => {
   });
 
   it('matches a brute-force nearest-even reference on random float32 values', () => {
-    const rand = mulberry32(1234);
+    const rand = seededRandom(1234);
     const bits = new Uint32Array(1);
     const f = new Float32Array(bits.buffer);
     for (let i = 0; i < 50_000; i++) {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fixturePath } from '@sparsevit/fixtures';
+import { fixturePath, seededRandom } from '@sparsevit/fixtures';
 import { describe, expect, it } from 'vitest';
 import { SparseViTError } from '../errors';
 import type { ByteSource } from './byte-source';
@@ -57,16 +57,6 @@ describe('readWeights', () => {
   });
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A source that records (instead of serving) any read outside its bytes. */
 function strictSource(bytes: Uint8Array, violations: string[]): ByteSource {
@@ -138,7 +128,7 @@ describe('fuzzing the readers with mutated real files', () => {
       [cdStart, checkpoint.length],
       [checkpoint.length - 200, checkpoint.length],
     ];
-    const rand = mulberry32(20250101);
+    const rand = seededRandom(20250101);
     const codes = new Map<string, number>();
     let ok = 0;
     const started = Date.now();
@@ -171,7 +161,7 @@ describe('fuzzing the readers with mutated real files', () => {
       [headerEnd - 64, headerEnd + 64],
       [safetensors.length - 64, safetensors.length],
     ];
-    const rand = mulberry32(7);
+    const rand = seededRandom(7);
     let failures = 0;
     for (let i = 0; i < 300; i++) {
       const bytes = mutate(safetensors, rand, regions);
@@ -187,7 +177,7 @@ describe('fuzzing the readers with mutated real files', () => {
   });
 
   it('random garbage of every small length through readWeights', async () => {
-    const rand = mulberry32(99);
+    const rand = seededRandom(99);
     for (let i = 0; i < 300; i++) {
       const bytes = Uint8Array.from({ length: Math.floor(rand() * 200) }, () => Math.floor(rand() * 256));
       // make some look like each format so the readers go deeper than detection

@@ -5,6 +5,7 @@ import { SparseViTError } from '../errors';
 import { openZip, readZipEntry } from './zip';
 import { isPickleTuple, loadPickle, PickleGlobal, PickleObject, pickleAttributes, type PickleOptions } from './pickle';
 import { PickleWriter } from './testing/pickle-writer';
+import { expectSparseViTErrorSync } from './testing/expect-sparsevit-error';
 
 // Produced with CPython 3.11 `pickle.dumps(value, protocol=p)` for p = 0..5, where
 //   value = {'a': [1, -1, 255, 256, 65535, 65536, -2**31, 2**31, 2**40, -2**70, 1.5, -0.0,
@@ -92,19 +93,6 @@ function hex(h: string): Uint8Array {
   return Uint8Array.from(h.match(/../g)!.map((b) => parseInt(b, 16)));
 }
 
-function expectCode(fn: () => unknown, code: string, message?: RegExp): SparseViTError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a throw').toBeInstanceOf(SparseViTError);
-  const e = err as SparseViTError;
-  expect(e.code, e.message).toBe(code);
-  if (message) expect(e.message).toMatch(message);
-  return e;
-}
 
 const load = (w: PickleWriter, options?: PickleOptions): unknown => loadPickle(w.bytes(), options);
 
@@ -298,7 +286,7 @@ describe('loadPickle semantics', () => {
     const w = new PickleWriter().proto(2).str('storage').str('0').raw(0x86).binpersid().stop();
     expect(load(w, { persistentLoad: (pid) => (seen.push(pid), 'resolved') })).toBe('resolved');
     expect(seen).toEqual([['storage', '0']]);
-    expectCode(() => load(w), 'CORRUPT_WEIGHTS', /persistent/);
+    expectSparseViTErrorSync(() => load(w), 'CORRUPT_WEIGHTS', /persistent/);
     const p0 = new PickleWriter().raw(0x50, ...new TextEncoder().encode('abc\n')).stop();
     expect(load(p0, { persistentLoad: (pid) => `<${String(pid)}>` })).toBe('<abc>');
   });
@@ -337,18 +325,18 @@ describe('loadPickle rejects', () => {
       ['numpy', 'load', 'numpy.load'],
     ] as const) {
       // No REDUCE follows, and no STOP either: the error must come from the GLOBAL opcode itself.
-      const e = expectCode(() => load(new PickleWriter().proto(2).global(module, name)), 'UNSAFE_CHECKPOINT');
+      const e = expectSparseViTErrorSync(() => load(new PickleWriter().proto(2).global(module, name)), 'UNSAFE_CHECKPOINT');
       expect(e.message).toContain(shown);
       expect((e.details as { global: string }).global).toBe(shown);
-      const s = expectCode(() => load(new PickleWriter().proto(4).stackGlobal(module, name)), 'UNSAFE_CHECKPOINT');
+      const s = expectSparseViTErrorSync(() => load(new PickleWriter().proto(4).stackGlobal(module, name)), 'UNSAFE_CHECKPOINT');
       expect(s.message).toContain(shown);
     }
   });
 
   it('extension codes and out-of-band buffers', () => {
-    expectCode(() => load(new PickleWriter().proto(2).raw(0x82, 1).stop()), 'UNSAFE_CHECKPOINT');
-    expectCode(() => load(new PickleWriter().proto(5).raw(0x97).stop()), 'UNSUPPORTED_FORMAT');
-    expectCode(() => load(new PickleWriter().proto(6).none().stop()), 'UNSUPPORTED_FORMAT', /protocol 6/);
+    expectSparseViTErrorSync(() => load(new PickleWriter().proto(2).raw(0x82, 1).stop()), 'UNSAFE_CHECKPOINT');
+    expectSparseViTErrorSync(() => load(new PickleWriter().proto(5).raw(0x97).stop()), 'UNSUPPORTED_FORMAT');
+    expectSparseViTErrorSync(() => load(new PickleWriter().proto(6).none().stop()), 'UNSUPPORTED_FORMAT', /protocol 6/);
   });
 
   it('malformed programs as CORRUPT_WEIGHTS', () => {
@@ -377,7 +365,7 @@ describe('loadPickle rejects', () => {
       ['STACK_GLOBAL of non-strings', new PickleWriter().proto(4).int(1).int(2).raw(0x93).stop(), /non-string/],
     ];
     for (const [label, w, message] of cases) {
-      const e = expectCode(() => load(w), 'CORRUPT_WEIGHTS');
+      const e = expectSparseViTErrorSync(() => load(w), 'CORRUPT_WEIGHTS');
       expect(e.message, label).toMatch(message);
     }
   });
@@ -385,20 +373,20 @@ describe('loadPickle rejects', () => {
   it('every truncation of a real pickle as CORRUPT_WEIGHTS', () => {
     const full = hex(PY_PICKLES[2]!);
     for (let n = 0; n < full.length; n++) {
-      expectCode(() => loadPickle(full.subarray(0, n)), 'CORRUPT_WEIGHTS');
+      expectSparseViTErrorSync(() => loadPickle(full.subarray(0, n)), 'CORRUPT_WEIGHTS');
     }
   });
 
   it('programs that exceed the stack, memo or object limits', () => {
     const many = new PickleWriter().proto(2);
     for (let i = 0; i < 100; i++) many.none();
-    expectCode(() => load(many.stop(), { maxStack: 50 }), 'CORRUPT_WEIGHTS', /stack deeper than 50/);
+    expectSparseViTErrorSync(() => load(many.stop(), { maxStack: 50 }), 'CORRUPT_WEIGHTS', /stack deeper than 50/);
     const memo = new PickleWriter().proto(2).none();
     for (let i = 0; i < 100; i++) memo.raw(0x72, i, 0, 0, 0);
-    expectCode(() => load(memo.stop(), { maxMemo: 50 }), 'CORRUPT_WEIGHTS', /memo larger than 50/);
+    expectSparseViTErrorSync(() => load(memo.stop(), { maxMemo: 50 }), 'CORRUPT_WEIGHTS', /memo larger than 50/);
     const objects = new PickleWriter().proto(2).emptyList().mark();
     for (let i = 0; i < 100; i++) objects.emptyDict();
-    expectCode(() => load(objects.appends().stop(), { maxObjects: 50 }), 'CORRUPT_WEIGHTS', /more than 50 objects/);
+    expectSparseViTErrorSync(() => load(objects.appends().stop(), { maxObjects: 50 }), 'CORRUPT_WEIGHTS', /more than 50 objects/);
   });
 });
 

@@ -11,21 +11,11 @@ import { f32Bytes, PickleWriter, writeCheckpoint, type PV, type TensorSpec } fro
 import { countingSource } from './testing/sources';
 import { writeZip } from './testing/zip-writer';
 import type { TensorStore } from './tensor';
+import { expectSparseViTError } from './testing/expect-sparsevit-error';
 
 const checkpointBytes = new Uint8Array(readFileSync(fixturePath('sparsevit-tiny', 'checkpoint.pth')));
 const safetensorsBytes = new Uint8Array(readFileSync(fixturePath('sparsevit-tiny', 'weights.safetensors')));
 
-async function expectCode(p: Promise<unknown>, code: string, message?: RegExp): Promise<SparseViTError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, 'expected a rejection').toBeInstanceOf(SparseViTError);
-  const e = err as SparseViTError;
-  expect(e.code, e.message).toBe(code);
-  if (message) expect(e.message).toMatch(message);
-  return e;
-}
 
 function f32(store: TensorStore, name: string): number[] {
   const t = store.tensors.get(name)!;
@@ -105,17 +95,17 @@ describe('truncated checkpoints', () => {
   it('a storage entry cut short is CORRUPT_WEIGHTS', async () => {
     const pkl: PV = { ordered: [['w', tensor('0', 'FloatStorage', 4, [4])]] };
     const bytes = writeCheckpoint({ pickle: pkl, storages: { '0': f32Bytes([1, 2, 3]) } });
-    await expectCode(readPyTorchCheckpoint(bytes), 'CORRUPT_WEIGHTS', /holds 12 bytes, the tensors need 16/);
+    await expectSparseViTError(readPyTorchCheckpoint(bytes), 'CORRUPT_WEIGHTS', /holds 12 bytes, the tensors need 16/);
   });
 
   it('a missing storage entry is CORRUPT_WEIGHTS', async () => {
     const bytes = writeCheckpoint({ pickle: { ordered: [['w', tensor('7', 'FloatStorage', 1, [1])]] } });
-    await expectCode(readPyTorchCheckpoint(bytes), 'CORRUPT_WEIGHTS', /archive\/data\/7 .* missing/);
+    await expectSparseViTError(readPyTorchCheckpoint(bytes), 'CORRUPT_WEIGHTS', /archive\/data\/7 .* missing/);
   });
 
   it('a missing data.pkl is CORRUPT_WEIGHTS', async () => {
     const bytes = writeZip([{ name: 'archive/version', data: new Uint8Array([0x33]) }]);
-    await expectCode(readPyTorchCheckpoint(bytes), 'CORRUPT_WEIGHTS', /data\.pkl/);
+    await expectSparseViTError(readPyTorchCheckpoint(bytes), 'CORRUPT_WEIGHTS', /data\.pkl/);
   });
 
   it('a flipped storage byte fails the CRC check', async () => {
@@ -128,7 +118,7 @@ describe('truncated checkpoints', () => {
     const bad = bytes.slice();
     const at = findBytes(bad, f32Bytes([1, 2]));
     bad[at] ^= 1;
-    await expectCode(readPyTorchCheckpoint(bad), 'CORRUPT_WEIGHTS', /CRC-32/);
+    await expectSparseViTError(readPyTorchCheckpoint(bad), 'CORRUPT_WEIGHTS', /CRC-32/);
     await expect(readPyTorchCheckpoint(bad, { verifyCrc: false })).resolves.toBeDefined();
   });
 });
@@ -175,7 +165,7 @@ describe('state dict layouts', () => {
     expect([...store.tensors.keys()]).toEqual(['a.weight', 'a.bias']);
     const ema = await readPyTorchCheckpoint(writeCheckpoint({ pickle, storages }), { key: 'ema' });
     expect([...ema.tensors.keys()]).toEqual(['ema.a.weight', 'ema.a.bias']);
-    await expectCode(readPyTorchCheckpoint(writeCheckpoint({ pickle, storages }), { key: 'nope' }), 'UNSUPPORTED_FORMAT', /"nope"/);
+    await expectSparseViTError(readPyTorchCheckpoint(writeCheckpoint({ pickle, storages }), { key: 'nope' }), 'UNSUPPORTED_FORMAT', /"nope"/);
   });
 
   it('reads the authors\' training layout with an args Namespace and parameters', async () => {
@@ -202,7 +192,7 @@ describe('state dict layouts', () => {
   });
 
   it('explains when there is no state dict', async () => {
-    await expectCode(
+    await expectSparseViTError(
       readPyTorchCheckpoint(writeCheckpoint({ pickle: { dict: [['epoch', 1], ['note', 'x']] } })),
       'UNSUPPORTED_FORMAT',
       /no state dict found.*"epoch", "note"/,
@@ -211,7 +201,7 @@ describe('state dict layouts', () => {
 
   it('rejects keys that collide once module. is stripped', async () => {
     const pickle: PV = { ordered: [['module.a', tensor('1', 'FloatStorage', 1, [1])], ['a', tensor('1', 'FloatStorage', 1, [1])]] };
-    await expectCode(readPyTorchCheckpoint(writeCheckpoint({ pickle, storages })), 'CORRUPT_WEIGHTS', /collide/);
+    await expectSparseViTError(readPyTorchCheckpoint(writeCheckpoint({ pickle, storages })), 'CORRUPT_WEIGHTS', /collide/);
   });
 });
 
@@ -291,7 +281,7 @@ describe('storages and views', () => {
 
   it('rejects a view reaching past its storage', async () => {
     const pickle: PV = { ordered: [['w', tensor('0', 'FloatStorage', 4, [5])]] };
-    await expectCode(
+    await expectSparseViTError(
       readPyTorchCheckpoint(writeCheckpoint({ pickle, storages: { '0': f32Bytes([1, 2, 3, 4, 5]) } })),
       'CORRUPT_WEIGHTS',
       /reaches element 5 of storage 0, which holds 4/,
@@ -310,7 +300,7 @@ describe('storages and views', () => {
 describe('unsupported variants', () => {
   it('big-endian checkpoints are UNSUPPORTED_FORMAT', async () => {
     const pickle: PV = { ordered: [['w', tensor('0', 'FloatStorage', 1, [1])]] };
-    await expectCode(
+    await expectSparseViTError(
       readPyTorchCheckpoint(writeCheckpoint({ pickle, storages: { '0': f32Bytes([1]) }, byteorder: 'big' })),
       'UNSUPPORTED_FORMAT',
       /big-endian/,
@@ -319,17 +309,17 @@ describe('unsupported variants', () => {
 
   it('legacy (pre-1.6) checkpoints are UNSUPPORTED_FORMAT with a re-save hint', async () => {
     const legacy = Uint8Array.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e, 0x80]);
-    await expectCode(readPyTorchCheckpoint(legacy), 'UNSUPPORTED_FORMAT', /torch>=1\.6/);
+    await expectSparseViTError(readPyTorchCheckpoint(legacy), 'UNSUPPORTED_FORMAT', /torch>=1\.6/);
   });
 
   it('a compressed entry is UNSUPPORTED_FORMAT naming the entry', async () => {
     const pkl = new PickleWriter().proto(2).emptyDict().stop().bytes();
     const bytes = writeZip([{ name: 'archive/data.pkl', data: pkl, method: 8 }]);
-    await expectCode(readPyTorchCheckpoint(bytes), 'UNSUPPORTED_FORMAT', /archive\/data\.pkl.*compressed/);
+    await expectSparseViTError(readPyTorchCheckpoint(bytes), 'UNSUPPORTED_FORMAT', /archive\/data\.pkl.*compressed/);
   });
 
   it('a non-zip file is UNSUPPORTED_FORMAT', async () => {
-    await expectCode(readPyTorchCheckpoint(new TextEncoder().encode('hello world')), 'UNSUPPORTED_FORMAT', /not a zip/);
+    await expectSparseViTError(readPyTorchCheckpoint(new TextEncoder().encode('hello world')), 'UNSUPPORTED_FORMAT', /not a zip/);
   });
 });
 
@@ -378,7 +368,7 @@ describe('hostile checkpoints', () => {
       const marker = join(dir, `${global}.marker`);
       const pkl = build(new PickleWriter().proto(4), `touch ${marker}`).stop().bytes();
       const bytes = writeCheckpoint({ pickle: pkl });
-      const err = await expectCode(readPyTorchCheckpoint(bytes), 'UNSAFE_CHECKPOINT');
+      const err = await expectSparseViTError(readPyTorchCheckpoint(bytes), 'UNSAFE_CHECKPOINT');
       expect(err.message).toContain(global);
       expect(existsSync(marker)).toBe(false);
     });
@@ -386,6 +376,6 @@ describe('hostile checkpoints', () => {
 
   it('torch.load-style INST/OBJ opcodes are checked too', async () => {
     const inst = new PickleWriter().proto(0).mark().str('id').raw(0x69, ...new TextEncoder().encode('os\nsystem\n')).stop().bytes();
-    await expectCode(readPyTorchCheckpoint(writeCheckpoint({ pickle: inst })), 'UNSAFE_CHECKPOINT', /os\.system/);
+    await expectSparseViTError(readPyTorchCheckpoint(writeCheckpoint({ pickle: inst })), 'UNSAFE_CHECKPOINT', /os\.system/);
   });
 });

@@ -7,6 +7,7 @@ import { float32ToF16Bytes, float32ToBf16Bytes } from './half';
 import { readSafetensors, writeSafetensors } from './safetensors';
 import { countingSource } from './testing/sources';
 import type { WeightTensor } from './tensor';
+import { expectSparseViTError } from './testing/expect-sparsevit-error';
 
 const weights = new Uint8Array(readFileSync(fixturePath('sparsevit-tiny', 'weights.safetensors')));
 
@@ -20,15 +21,6 @@ function rawFile(header: unknown, data: Uint8Array = new Uint8Array(0), lengthOv
   return out;
 }
 
-async function expectCode(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SparseViTError);
-  expect((err as SparseViTError).code, (err as Error).message).toBe(code);
-  expect((err as Error).message).toMatch(message);
-}
 
 describe('readSafetensors', () => {
   it('reads the fixture with its metadata', async () => {
@@ -69,24 +61,24 @@ describe('readSafetensors', () => {
   });
 
   it('rejects a header length beyond the file', async () => {
-    await expectCode(readSafetensors(rawFile({}, undefined, 1000n)), 'CORRUPT_WEIGHTS', /runs past the end/);
+    await expectSparseViTError(readSafetensors(rawFile({}, undefined, 1000n)), 'CORRUPT_WEIGHTS', /runs past the end/);
   });
 
   it('rejects an absurd header length', async () => {
-    await expectCode(readSafetensors(rawFile({}, undefined, 1n << 62n)), 'CORRUPT_WEIGHTS', /exceeds the 100000000-byte limit/);
+    await expectSparseViTError(readSafetensors(rawFile({}, undefined, 1n << 62n)), 'CORRUPT_WEIGHTS', /exceeds the 100000000-byte limit/);
   });
 
   it('rejects files shorter than 8 bytes', async () => {
-    await expectCode(readSafetensors(new Uint8Array(5)), 'CORRUPT_WEIGHTS', /shorter than the 8-byte header/);
+    await expectSparseViTError(readSafetensors(new Uint8Array(5)), 'CORRUPT_WEIGHTS', /shorter than the 8-byte header/);
   });
 
   it('rejects invalid JSON', async () => {
-    await expectCode(readSafetensors(rawFile('{"a": {"dtype": "F32",')), 'CORRUPT_WEIGHTS', /not valid JSON/);
-    await expectCode(readSafetensors(rawFile('[1, 2]')), 'CORRUPT_WEIGHTS', /does not start with "\{"/);
+    await expectSparseViTError(readSafetensors(rawFile('{"a": {"dtype": "F32",')), 'CORRUPT_WEIGHTS', /not valid JSON/);
+    await expectSparseViTError(readSafetensors(rawFile('[1, 2]')), 'CORRUPT_WEIGHTS', /does not start with "\{"/);
   });
 
   it('rejects an unknown dtype as UNSUPPORTED_FORMAT', async () => {
-    await expectCode(
+    await expectSparseViTError(
       readSafetensors(rawFile({ a: { dtype: 'F8_E4M3', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1))),
       'UNSUPPORTED_FORMAT',
       /F8_E4M3/,
@@ -94,7 +86,7 @@ describe('readSafetensors', () => {
   });
 
   it('rejects offsets past the end of the data', async () => {
-    await expectCode(
+    await expectSparseViTError(
       readSafetensors(rawFile({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8))),
       'CORRUPT_WEIGHTS',
       /"a" data_offsets \[0, 16\] run past the end of the 8 data bytes/,
@@ -102,7 +94,7 @@ describe('readSafetensors', () => {
   });
 
   it('rejects offsets that do not match the shape', async () => {
-    await expectCode(
+    await expectSparseViTError(
       readSafetensors(rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } }, new Uint8Array(16))),
       'CORRUPT_WEIGHTS',
       /needs 12 bytes but data_offsets \[0, 16\] hold 16/,
@@ -110,7 +102,7 @@ describe('readSafetensors', () => {
   });
 
   it('rejects overlapping ranges', async () => {
-    await expectCode(
+    await expectSparseViTError(
       readSafetensors(
         rawFile(
           {
@@ -126,12 +118,12 @@ describe('readSafetensors', () => {
   });
 
   it('rejects gaps and trailing bytes, as the reference does', async () => {
-    await expectCode(
+    await expectSparseViTError(
       readSafetensors(rawFile({ a: { dtype: 'U8', shape: [2], data_offsets: [2, 4] } }, new Uint8Array(4))),
       'CORRUPT_WEIGHTS',
       /unaccounted bytes before tensor "a"/,
     );
-    await expectCode(
+    await expectSparseViTError(
       readSafetensors(rawFile({ a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] } }, new Uint8Array(4))),
       'CORRUPT_WEIGHTS',
       /2 bytes after the last tensor/,
@@ -140,26 +132,26 @@ describe('readSafetensors', () => {
 
   it('rejects negative, fractional and non-numeric dimensions and bad offsets', async () => {
     for (const shape of [[-1], [1.5], ['2'], [null]]) {
-      await expectCode(
+      await expectSparseViTError(
         readSafetensors(rawFile({ a: { dtype: 'U8', shape, data_offsets: [0, 0] } })),
         'CORRUPT_WEIGHTS',
         /invalid dimension/,
       );
     }
     for (const data_offsets of [[0], [4, 0], [-1, 0], [0, 1.5], 'x']) {
-      await expectCode(
+      await expectSparseViTError(
         readSafetensors(rawFile({ a: { dtype: 'U8', shape: [0], data_offsets } })),
         'CORRUPT_WEIGHTS',
         /invalid data_offsets/,
       );
     }
-    await expectCode(readSafetensors(rawFile({ a: 3 })), 'CORRUPT_WEIGHTS', /not an object/);
-    await expectCode(readSafetensors(rawFile({ __metadata__: { a: 1 } })), 'CORRUPT_WEIGHTS', /__metadata__ value/);
+    await expectSparseViTError(readSafetensors(rawFile({ a: 3 })), 'CORRUPT_WEIGHTS', /not an object/);
+    await expectSparseViTError(readSafetensors(rawFile({ __metadata__: { a: 1 } })), 'CORRUPT_WEIGHTS', /__metadata__ value/);
   });
 
   it('wraps source failures as IO_ERROR', async () => {
     const failing = { size: weights.length, read: async () => Promise.reject(new Error('disk gone')) };
-    await expectCode(readSafetensors(failing), 'IO_ERROR', /disk gone/);
+    await expectSparseViTError(readSafetensors(failing), 'IO_ERROR', /disk gone/);
   });
 });
 

@@ -4,19 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { SparseViTError } from '../errors';
 import { crc32, entryDataOffset, openZip, readZipEntry } from './zip';
 import { writeZip } from './testing/zip-writer';
+import { expectSparseViTError } from './testing/expect-sparsevit-error';
 
 const checkpoint = new Uint8Array(readFileSync(fixturePath('sparsevit-tiny', 'checkpoint.pth')));
 const enc = new TextEncoder();
 
-async function expectCode(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SparseViTError);
-  expect((err as SparseViTError).code, (err as Error).message).toBe(code);
-  expect((err as Error).message).toMatch(message);
-}
 
 describe('openZip', () => {
   it('lists the torch.save fixture and finds 64-byte aligned data', async () => {
@@ -51,44 +43,44 @@ describe('openZip', () => {
 
   it('names a compressed or encrypted entry as UNSUPPORTED_FORMAT', async () => {
     const zip = await openZip(writeZip([{ name: 'archive/data.pkl', data: new Uint8Array(4), method: 8 }]));
-    await expectCode(readZipEntry(zip, zip.entries[0]!), 'UNSUPPORTED_FORMAT', /"archive\/data\.pkl" is compressed \(method 8\)/);
+    await expectSparseViTError(readZipEntry(zip, zip.entries[0]!), 'UNSUPPORTED_FORMAT', /"archive\/data\.pkl" is compressed \(method 8\)/);
     const bytes = writeZip([{ name: 'secret', data: new Uint8Array(4) }]);
     const cdAt = findSig(bytes, 0x02014b50);
     bytes[cdAt + 8] |= 1;
     const z2 = await openZip(bytes);
-    await expectCode(readZipEntry(z2, z2.entries[0]!), 'UNSUPPORTED_FORMAT', /encrypted/);
+    await expectSparseViTError(readZipEntry(z2, z2.entries[0]!), 'UNSUPPORTED_FORMAT', /encrypted/);
   });
 
   it('rejects truncated and inconsistent archives as CORRUPT_WEIGHTS', async () => {
-    await expectCode(openZip(new Uint8Array(0)), 'CORRUPT_WEIGHTS', /too short/);
-    await expectCode(openZip(checkpoint.subarray(0, 100)), 'CORRUPT_WEIGHTS', /no end-of-central-directory/);
-    await expectCode(openZip(checkpoint.subarray(0, checkpoint.length - 1)), 'CORRUPT_WEIGHTS', /no end-of-central-directory/);
+    await expectSparseViTError(openZip(new Uint8Array(0)), 'CORRUPT_WEIGHTS', /too short/);
+    await expectSparseViTError(openZip(checkpoint.subarray(0, 100)), 'CORRUPT_WEIGHTS', /no end-of-central-directory/);
+    await expectSparseViTError(openZip(checkpoint.subarray(0, checkpoint.length - 1)), 'CORRUPT_WEIGHTS', /no end-of-central-directory/);
 
     const good = writeZip([{ name: 'a', data: enc.encode('abc') }]);
     const eocd = findSig(good, 0x06054b50);
 
     const farDirectory = good.slice();
     new DataView(farDirectory.buffer).setUint32(eocd + 16, 0x7fffffff, true);
-    await expectCode(openZip(farDirectory), 'CORRUPT_WEIGHTS', /central directory .* outside/);
+    await expectSparseViTError(openZip(farDirectory), 'CORRUPT_WEIGHTS', /central directory .* outside/);
 
     const tooManyEntries = good.slice();
     new DataView(tooManyEntries.buffer).setUint16(eocd + 10, 2, true);
-    await expectCode(openZip(tooManyEntries), 'CORRUPT_WEIGHTS', /cannot hold the 2 entries/);
+    await expectSparseViTError(openZip(tooManyEntries), 'CORRUPT_WEIGHTS', /cannot hold the 2 entries/);
 
     const badLocal = good.slice();
     badLocal[0] = 0;
     const z = await openZip(badLocal);
-    await expectCode(readZipEntry(z, z.entries[0]!), 'CORRUPT_WEIGHTS', /local header of "a" has a bad signature/);
+    await expectSparseViTError(readZipEntry(z, z.entries[0]!), 'CORRUPT_WEIGHTS', /local header of "a" has a bad signature/);
 
     const longExtra = good.slice();
     new DataView(longExtra.buffer).setUint16(28, 0xffff, true);
     const z3 = await openZip(longExtra);
-    await expectCode(readZipEntry(z3, z3.entries[0]!), 'CORRUPT_WEIGHTS', /data of zip entry "a" .* outside/);
+    await expectSparseViTError(readZipEntry(z3, z3.entries[0]!), 'CORRUPT_WEIGHTS', /data of zip entry "a" .* outside/);
 
     const badCrc = good.slice();
     badCrc[findBytes(badCrc, enc.encode('abc'))] = 0x41;
     const z4 = await openZip(badCrc);
-    await expectCode(readZipEntry(z4, z4.entries[0]!), 'CORRUPT_WEIGHTS', /CRC-32/);
+    await expectSparseViTError(readZipEntry(z4, z4.entries[0]!), 'CORRUPT_WEIGHTS', /CRC-32/);
   });
 
   it('computes the standard CRC-32', () => {
