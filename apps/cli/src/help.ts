@@ -1,5 +1,13 @@
 /** Usage texts, printed by `--help` (stdout) and after a usage error (stderr). */
 
+/** Help for the flags every model-running command shares (see model-options.ts). */
+const MODEL_OPTION_HELP = `  -w, --weights <file>    .pth, .safetensors or .onnx weights (required)
+  -o, --out <dir>         Output folder, created if missing (required)
+  -c, --config <json>     Model config JSON file (default: from the weights, else "base")
+      --backend <name>    onnx (ONNX Runtime, default) | tfjs (TensorFlow.js)
+  -d, --device <name>     onnx: cpu | cuda | webgpu; tfjs: wasm | cpu (default: the first)
+      --fallback-cpu      Run on the CPU when the device is not available`;
+
 export const MAIN_USAGE = `Usage: sparsevit <command> [options]
 
 SparseViT image manipulation localization.
@@ -27,12 +35,7 @@ and <out>/summary.json for the whole run. Folders are expanded (not recursively)
 their .jpg .jpeg .png .webp .tif .tiff .gif .avif files, sorted by name.
 
 Options:
-  -w, --weights <file>    .pth, .safetensors or .onnx weights (required)
-  -o, --out <dir>         Output folder, created if missing (required)
-  -c, --config <json>     Model config JSON file (default: from the weights, else "base")
-      --backend <name>    onnx (ONNX Runtime, default) | tfjs (TensorFlow.js)
-  -d, --device <name>     onnx: cpu | cuda | webgpu; tfjs: wasm | cpu (default: the first)
-      --fallback-cpu      Run on the CPU when the device is not available
+${MODEL_OPTION_HELP}
   -t, --threshold <p>     Mask threshold in [0, 1] (default 0.5)
   -b, --batch-size <n>    Images per forward pass (default 1)
       --max-pixels <n>    Largest accepted image in pixels (default 100000000)
@@ -70,12 +73,7 @@ Writes <out>/report.csv (one row per image, as it goes), <out>/report.json (mean
 settings, rows) and <out>/report.html (one self-contained page).
 
 Options:
-  -w, --weights <file>    .pth, .safetensors or .onnx weights (required)
-  -o, --out <dir>         Output folder, created if missing (required)
-  -c, --config <json>     Model config JSON file (default: from the weights, else "base")
-      --backend <name>    onnx (ONNX Runtime, default) | tfjs (TensorFlow.js)
-  -d, --device <name>     onnx: cpu | cuda | webgpu; tfjs: wasm | cpu (default: the first)
-      --fallback-cpu      Run on the CPU when the device is not available
+${MODEL_OPTION_HELP}
   -p, --protocol <name>   imdlbenco (default: network-size map vs mask resized to it)
                           | native (full-size map vs mask at the image's size)
   -t, --threshold <p>     Pixel and image threshold in [0, 1] (default 0.5)
