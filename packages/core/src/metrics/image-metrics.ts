@@ -1,5 +1,5 @@
-import { aucFromRanking, assertBinary, assertSameLength, checkThreshold, rankScores } from './ranking';
-import { f1FromCounts } from './pixel-metrics';
+import { aucFromRanking, rankScores } from './ranking';
+import { confusionAtThreshold, f1FromCounts, type Confusion } from './pixel-metrics';
 
 /**
  * Image-level (detection) metrics over one score and one label per image, with IMDLBenCo's
@@ -20,31 +20,11 @@ export function imageAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): 
   return aucFromRanking(rankScores(scores, labels, 'imageAuc'));
 }
 
-export interface ImageConfusion {
-  tp: number;
-  fp: number;
-  fn: number;
-  tn: number;
-}
+export type ImageConfusion = Confusion;
 
 /** Confusion counts of `score > threshold` against the labels. */
 export function imageConfusion(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold = 0.5): ImageConfusion {
-  checkThreshold(threshold);
-  assertSameLength(scores, labels, 'image metrics');
-  assertBinary(labels, 'image labels');
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  let tn = 0;
-  for (let i = 0; i < scores.length; i++) {
-    const p = scores[i] > threshold;
-    const l = +labels[i] === 1;
-    if (p && l) tp++;
-    else if (p) fp++;
-    else if (l) fn++;
-    else tn++;
-  }
-  return { tp, fp, fn, tn };
+  return confusionAtThreshold(scores, labels, threshold, 'image metrics');
 }
 
 /** Image-level F1 at `threshold` (default 0.5), IMDLBenCo `ImageF1`. */

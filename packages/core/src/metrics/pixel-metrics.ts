@@ -24,11 +24,14 @@ export interface Confusion {
   tn: number;
 }
 
-/** Counts of the confusion matrix of `pred > threshold` against the binary `gt`. */
-export function confusionAtThreshold(pred: ArrayLike<number>, gt: ArrayLike<number>, threshold = 0.5): Confusion {
+/**
+ * Counts of the confusion matrix of `pred > threshold` against the binary `gt` (pixels, or image
+ * scores against labels). `context` names the caller in error messages.
+ */
+export function confusionAtThreshold(pred: ArrayLike<number>, gt: ArrayLike<number>, threshold = 0.5, context = 'confusionAtThreshold'): Confusion {
   checkThreshold(threshold);
-  assertSameLength(pred, gt, 'confusionAtThreshold');
-  assertBinary(gt, 'confusionAtThreshold gt');
+  assertSameLength(pred, gt, context);
+  assertBinary(gt, `${context} gt`);
   let tp = 0;
   let fp = 0;
   let fn = 0;
