@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
-import { BASE_CONFIG, CONFIG_METADATA_KEY, writeSafetensors, type WeightTensor } from '@sparsevit/core';
+import { BASE_CONFIG, CONFIG_METADATA_KEY, graphCost, prepareGraphWeights, writeSafetensors, type WeightTensor } from '@sparsevit/core';
 import { fixturePath, randomStateDict } from '@sparsevit/fixtures';
 import { releaseLikeCheckpoint } from './release-like-checkpoint';
 
@@ -43,9 +43,12 @@ const log = (line: string) => {
 let weights = values.weights;
 let scratch: string | undefined;
 const extraWeights: Array<[string, string]> = [];
+const tensors = randomStateDict('sparsevit-base') as Map<string, WeightTensor>;
+// The arithmetic of one image, counted on the graph the backends run (shapes only).
+const cost = graphCost(BASE_CONFIG, prepareGraphWeights({ tensors, metadata: {} }, BASE_CONFIG));
+const gflopsPerImage = cost.flops / 1e9;
 if (!weights || values.pth) {
   scratch = mkdtempSync(join(tmpdir(), 'sparsevit-bench-'));
-  const tensors = randomStateDict('sparsevit-base') as Map<string, WeightTensor>;
   if (!weights) {
     weights = join(scratch, 'sparsevit-base-random.safetensors');
     writeFileSync(weights, writeSafetensors({ tensors, metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(BASE_CONFIG) } }));
@@ -60,6 +63,7 @@ if (!weights || values.pth) {
 const machine = `${cpus().length} x ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 log(`SparseViT base, 512x512, ${values.runs} runs after ${values.warmup} warm-up; weights ${weights} (${(statSync(weights).size / 2 ** 20).toFixed(0)} MiB)`);
 log(`machine: ${machine}`);
+log(`work per image: ${gflopsPerImage.toFixed(1)} GFLOP (${(cost.macs / 1e9).toFixed(1)} G multiply-adds: conv ${(cost.macsByOp.conv2d / 1e9).toFixed(1)}, matmul ${(cost.macsByOp.matmul / 1e9).toFixed(1)})`);
 
 const results: Record<string, unknown>[] = [];
 const measure = async (backend: string, batch: number, file: string) => {
@@ -78,6 +82,16 @@ for (const backend of values.backends!.split(',')) {
   for (const batch of values.batch!.split(',').map(Number)) await measure(backend, batch, weights);
 }
 for (const [backend, file] of extraWeights) await measure(backend, 1, file);
+
+/** tfjs-wasm's matrix-product rate on the model's largest layers: its floor for this model. */
+let wasmGemm: { gflopsPerSecond: number; byShape: Record<string, number> } | undefined;
+if (values.backends!.split(',').includes('tfjs-wasm')) {
+  const roofline = fileURLToPath(new URL('./wasm-gemm-roofline.js', import.meta.url));
+  wasmGemm = await run(process.execPath, [roofline]).then(
+    ({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()!),
+    () => undefined,
+  );
+}
 /**
  * Peak RSS of `sparsevit detect` on one image, per weights file, measured by GNU time around
  * the command (the process's own high-water mark, whatever spawned it).
@@ -102,13 +116,17 @@ if (values.cli) {
 }
 if (scratch) rmSync(scratch, { recursive: true, force: true });
 
-type Row = { backend: string; batch: number; weights: string; error?: string; perImageMs: { median: number; min: number; max: number }; inferencePerImageMs: { median: number }; imagesPerSecond: number; loadMs: number; firstResultMs: number; peakRssMB: number };
+type Row = { backend: string; batch: number; weights: string; error?: string; perImageMs: { median: number; min: number; max: number }; inferencePerImageMs: { median: number }; imagesPerSecond: number; gflopsPerSecond: number; loadMs: number; firstResultMs: number; peakRssMB: number };
 const rows = results as Row[];
+for (const r of rows) if (!r.error) r.gflopsPerSecond = gflopsPerImage / (r.perImageMs.median / 1000);
 const baseline = rows.find((r) => !r.error);
+const wasmFloorMs = wasmGemm ? (gflopsPerImage / wasmGemm.gflopsPerSecond) * 1000 : undefined;
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ machine, config: 'base', imgSize: 512, runs: Number(values.runs), results: rows, cli: cliRows }, null, 2)}\n`);
+  const work = { gflopsPerImage, macsPerImage: cost.macs, macsByOp: cost.macsByOp };
+  const floor = wasmGemm && { ...wasmGemm, floorMsPerImage: wasmFloorMs };
+  process.stdout.write(`${JSON.stringify({ machine, config: 'base', imgSize: 512, runs: Number(values.runs), work, results: rows, tfjsWasmGemm: floor, cli: cliRows }, null, 2)}\n`);
 } else {
-  const header = ['backend', 'weights', 'batch', 'median ms/img', 'min', 'max', 'inference ms/img', 'img/s', 'vs baseline', 'load ms', 'first result ms', 'peak RSS MB'];
+  const header = ['backend', 'weights', 'batch', 'median ms/img', 'min', 'max', 'inference ms/img', 'img/s', 'GFLOP/s', 'vs baseline', 'load ms', 'first result ms', 'peak RSS MB'];
   const table = rows.map((r) =>
     r.error
       ? [r.backend, r.weights, String(r.batch), `unavailable: ${r.error}`]
@@ -121,6 +139,7 @@ if (values.json) {
           r.perImageMs.max.toFixed(0),
           r.inferencePerImageMs.median.toFixed(0),
           r.imagesPerSecond.toFixed(2),
+          r.gflopsPerSecond.toFixed(0),
           `${(r.perImageMs.median / baseline!.perImageMs.median).toFixed(2)}x`,
           r.loadMs.toFixed(0),
           r.firstResultMs.toFixed(0),
@@ -132,6 +151,11 @@ if (values.json) {
   log(`|${header.map(() => '---').join('|')}|`);
   for (const row of table) log(`| ${row.join(' | ')} |`);
   log(`\nratios are against ${baseline ? `${baseline.backend} batch ${baseline.batch}` : 'nothing (no backend ran)'}, measured in this run`);
+  if (wasmGemm && wasmFloorMs !== undefined) {
+    const shapes = Object.entries(wasmGemm.byShape).map(([shape, rate]) => `${shape} ${rate.toFixed(0)}`).join(', ');
+    const vs = baseline ? ` = ${(wasmFloorMs / baseline.perImageMs.median).toFixed(1)}x the baseline` : '';
+    log(`tfjs-wasm matrix product alone: ${wasmGemm.gflopsPerSecond.toFixed(0)} GFLOP/s (${shapes}), so at least ${wasmFloorMs.toFixed(0)} ms/img${vs} on that backend`);
+  }
 }
 if (!values.json && cliRows.length > 0) {
   log('\n| `sparsevit detect`, one image | peak RSS MB |');
