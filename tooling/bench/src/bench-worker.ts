@@ -53,6 +53,11 @@ async function load(backend: string, weights: string, batch: number) {
     const tfjs = await import('@sparsevit/tfjs');
     return tfjs.loadModel({ weights, backend: backend.slice(5), batchSize: batch });
   }
+  if (backend === 'ort-web-wasm' || backend.startsWith('ort-web-wasm:')) {
+    // `ort-web-wasm:2`: two wasm threads (a cross-origin-isolated page); default one.
+    const { loadOrtWebWasm } = await import('./ort-web-wasm');
+    return loadOrtWebWasm(weights, Number(backend.split(':')[1] ?? threads ?? 1), batch);
+  }
   throw new Error(`unknown backend ${backend}`);
 }
 

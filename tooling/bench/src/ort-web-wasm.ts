@@ -1,0 +1,31 @@
+// The WASM engine of @sparsevit/web (onnxruntime-web's wasm build, SIMD, threads through
+// worker_threads) run in Node on the same ONNX graph, so the browser fallback's speed is measured
+// here without a browser. The pipeline around it (preprocessing, resampling, masks) is core's,
+// as in every adapter; only the session is set up here.
+import { readFileSync } from 'node:fs';
+import { bytesSource, createSparseViTModel, type RawImage } from '@sparsevit/core';
+import { buildOnnxModel } from '@sparsevit/onnx';
+import * as ort from 'onnxruntime-web';
+
+export async function loadOrtWebWasm(weights: string, threads: number, batchSize: number) {
+  // Browsers get min(4, cores) threads when cross-origin isolated, 1 otherwise (@sparsevit/web).
+  ort.env.wasm.numThreads = threads;
+  ort.env.logLevel = 'error';
+  const { model, config } = await buildOnnxModel(bytesSource(new Uint8Array(readFileSync(weights))));
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const size = config.img_size;
+  return createSparseViTModel<RawImage>({
+    config,
+    batchSize,
+    decode: async (image) => image,
+    backend: {
+      name: 'onnxruntime-web',
+      device: `wasm x${threads}`,
+      async run(input, batch) {
+        const outputs = await session.run({ input: new ort.Tensor('float32', input, [batch, 3, size, size]) }, ['probability']);
+        return outputs.probability.data as Float32Array;
+      },
+      dispose: () => session.release(),
+    },
+  });
+}
