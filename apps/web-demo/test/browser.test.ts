@@ -121,7 +121,7 @@ beforeAll(async () => {
     );
   }
   if (!existsSync(join(dist, 'index.html'))) throw new Error(`the demo is not built (${dist} is missing): run \`pnpm --filter @sparsevit/web-demo build\` first`);
-  server = await startStaticServer({ '/__fixtures/': tiny(), '/': dist });
+  server = await startStaticServer({ '/__fixtures/': tiny(), '/__pil/': fixturePath('pil-decode'), '/': dist });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
@@ -166,6 +166,42 @@ describe('the browser decoder', () => {
         for (let i = 0; i < reference.length; i++) max = Math.max(max, Math.abs(input[i] - reference[i]));
         expect(max, `${c.image}: preprocessed input vs the reference tensor`).toBeLessThanOrEqual(1e-5);
       }
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('decodes JPEGs as PIL does, except CMYK by one level and EXIF orientation, which Chromium applies', async () => {
+    // PIL's decodings of these files: tooling/fixtures/pil-decode (Pillow 9.4, libjpeg-turbo).
+    // Bounds: RGB and gray bit-exact (measured: exact); CMYK within one level (measured: max 1,
+    // on 48% of values: Skia rounds its CMYK conversion differently).
+    const bounds: Record<string, number> = { 'rgb_q90_420.jpg': 0, 'rgb_q85_422.jpg': 0, 'rgb_q95_444.jpg': 0, 'rgb_q80_progressive.jpg': 0, 'gray_q90.jpg': 0, 'cmyk_q90.jpg': 1 };
+    const { page, context } = await newPage();
+    const decode = (name: string) =>
+      page.evaluate(async (file) => {
+        const raw = await (globalThis as any).__sparsevit.decodeImage(await (await fetch(`/__pil/${file}`)).blob());
+        return { width: raw.width as number, height: raw.height as number, pixels: Array.from(raw.data as Uint8Array) };
+      }, name);
+    try {
+      for (const [file, bound] of Object.entries(bounds)) {
+        const got = await decode(file);
+        const pil = await sharp(fixturePath('pil-decode', file.replace('.jpg', '.pil.png'))).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+        expect([got.width, got.height]).toEqual([pil.info.width, pil.info.height]);
+        let max = 0;
+        let differing = 0;
+        for (let i = 0; i < pil.data.length; i++) {
+          if ((i & 3) === 3) continue; // the canvas's alpha
+          const d = Math.abs(got.pixels[i] - pil.data[i]);
+          max = Math.max(max, d);
+          if (d) differing++;
+        }
+        console.log(`[jpeg] ${file}: ${((100 * differing) / ((pil.data.length / 4) * 3)).toFixed(2)}% of values differ from PIL, max ${max}`);
+        expect(max, file).toBeLessThanOrEqual(bound);
+      }
+      // Stored 257x193 with orientation 6: PIL keeps 257x193, Chromium turns it upright even with
+      // imageOrientation 'none' (documented in the README).
+      const rotated = await decode('rgb_q90_exif_orientation6.jpg');
+      expect([rotated.width, rotated.height]).toEqual([193, 257]);
     } finally {
       await context.close();
     }

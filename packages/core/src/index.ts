@@ -38,7 +38,7 @@ export { readPyTorchCheckpoint, type PyTorchCheckpointOptions } from './weights/
 export { CONFIG_METADATA_KEY, resolveConfig, type ConfigInput } from './config/resolve-config';
 
 export { DEFAULT_MAX_PIXELS, assertPixelLimit, validateRawImage, type RawImage, type ValidateRawImageOptions } from './image/raw-image';
-export { toRgb } from './image/to-rgb';
+export { cmykToRgb, toRgb } from './image/to-rgb';
 export { resizeLinearU8 } from './image/resize-linear';
 export { IMAGENET_MEAN, IMAGENET_STD, normalizeToChw, type NormalizeOptions } from './image/normalize';
 export { preprocess } from './image/preprocess';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { assertPixelLimit, DEFAULT_MAX_PIXELS, SparseViTError, type RawImage } from '@sparsevit/core';
+import { assertPixelLimit, cmykToRgb, DEFAULT_MAX_PIXELS, SparseViTError, type RawImage } from '@sparsevit/core';
 import sharp, { type Metadata } from 'sharp';
 
 /** What `@sparsevit/node` accepts as an image: a file path, encoded bytes, or decoded pixels. */
@@ -19,9 +19,13 @@ function isRawImage(input: unknown): input is RawImage {
  * - no EXIF auto-rotation: `Image.open` does not rotate either;
  * - the channels as stored (gray stays 1 channel, alpha is kept) and 8 bits per channel; core's
  *   preprocessing then converts to RGB as `convert('RGB')` does;
- * - the first frame of an animation.
- * PNG decoding is exact (lossless). JPEG goes through libjpeg-turbo in both, with the same
- * default IDCT and chroma upsampling; small differences are possible across libjpeg builds.
+ * - the first frame of an animation;
+ * - CMYK converted with PIL's formula (`cmykToRgb`), not through a colour profile.
+ * Measured against Pillow 9.4 (libjpeg-turbo): JPEGs with 4:2:0, 4:2:2 and 4:4:4 chroma,
+ * progressive, grayscale, CMYK and an EXIF orientation tag decode to the same bytes as
+ * `Image.open(p).convert('RGB')`, as do 16-bit RGB PNGs (the high byte). One known difference:
+ * PIL's `convert('RGB')` clips a 16-bit grayscale image's values at 255 (almost all white); here
+ * it is scaled to 8 bits like every other 16-bit image.
  */
 export async function decodeImage(input: NodeImageInput, options: { maxPixels?: number } = {}): Promise<RawImage> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
@@ -55,6 +59,12 @@ export async function decodeImage(input: NodeImageInput, options: { maxPixels?: 
   // Checked from the header, before any pixel is decoded.
   assertPixelLimit(metadata.width ?? 0, metadata.height ?? 0, maxPixels);
   try {
+    if (metadata.space === 'cmyk') {
+      // PIL converts CMYK to RGB with a plain formula, no colour profile (core's `cmykToRgb`);
+      // sharp would colour-manage it, up to ~100 levels away. Read the inks as stored.
+      const { data, info } = await pipeline.pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      return { data: cmykToRgb(data, info.width, info.height, info.channels), width: info.width, height: info.height, channels: 3 };
+    }
     const { data, info } = await pipeline.toColourspace(metadata.channels && metadata.channels <= 2 ? 'b-w' : 'srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels as RawImage['channels'] };
   } catch (error) {
