@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addGaussianNoiseU8, applyPerturbation, gaussianBlurU8, gaussianKernel, parsePerturbations, reflect101 } from './perturb';
+import { addGaussianNoiseU8, applyPerturbation, gaussianBlurU8, gaussianKernel, gaussianKernelFixedPoint, parsePerturbations, reflect101, swapRedBlue } from './perturb';
 
 describe('parsePerturbations', () => {
   it('takes repeated flags and ;-separated kinds, keeps order and drops duplicates', () => {
@@ -30,6 +30,22 @@ describe('Gaussian blur (OpenCV GaussianBlur(k, sigma 0) conventions)', () => {
     const raw = Array.from({ length: 11 }, (_, i) => Math.exp(-((i - 5) ** 2) / (2 * sigma * sigma)));
     const sum = raw.reduce((a, b) => a + b, 0);
     raw.forEach((v, i) => expect(k[i]).toBeCloseTo(v / sum, 15));
+  });
+
+  it("rounds the taps to OpenCV's 1/256 units with error diffusion, summing to exactly 256", () => {
+    expect([...gaussianKernelFixedPoint(3)]).toEqual([64, 128, 64]);
+    expect([...gaussianKernelFixedPoint(7)]).toEqual([8, 28, 56, 72, 56, 28, 8]);
+    for (const k of [9, 11, 15, 31, 51]) {
+      const taps = gaussianKernelFixedPoint(k);
+      expect(taps.reduce((a, b) => a + b, 0)).toBe(256);
+      expect([...taps]).toEqual([...taps].reverse());
+      // Each tap within one unit of the float kernel (the carried error stays below one unit).
+      gaussianKernel(k).forEach((v, i) => expect(Math.abs(taps[i] - v * 256)).toBeLessThan(1.5));
+    }
+  });
+
+  it('swaps the first and third channel of packed pixels', () => {
+    expect([...swapRedBlue(Uint8Array.from([1, 2, 3, 4, 5, 6]))]).toEqual([3, 2, 1, 6, 5, 4]);
   });
 
   it('reflects borders as BORDER_REFLECT_101', () => {

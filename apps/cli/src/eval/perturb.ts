@@ -5,15 +5,15 @@ import { UsageError } from '../usage-error';
  * Robustness perturbations, applied to the decoded image before detection (the mask is left as
  * it is), after IMDLBenCo's robustness wrappers (`IMDLBenCo/transforms/robustness_wrapper.py`,
  * albumentations on the PIL-loaded RGB image):
- * - `jpeg:q`: JPEG re-compression at quality q (sharp/libjpeg-turbo, 4:2:0 chroma as OpenCV's
- *   `imencode` default), then decoded again. IMDLBenCo draws the quality from [q-1, q]; here it is
- *   exactly q, so runs are reproducible.
+ * - `jpeg:q`: JPEG re-compression at quality q, then decoded again, as albumentations'
+ *   `JpegCompression` does it: `cv2.imencode` on the RGB array (which OpenCV takes for BGR, so R
+ *   and B are swapped through the encoder), 4:2:0 chroma. Same bytes as OpenCV 4.6 (tested).
+ *   IMDLBenCo draws the quality from [q-1, q]; here it is exactly q, so runs are reproducible.
  * - `blur:k`: Gaussian blur with a k x k kernel, as `cv2.GaussianBlur(img, (k, k), 0)` (what
  *   albumentations' `GaussianBlur(blur_limit=(k, k))` calls): for k <= 7 OpenCV's fixed kernels,
- *   otherwise sigma = 0.3 * ((k - 1) * 0.5 - 1) + 0.8; borders reflected (BORDER_REFLECT_101).
- *   Separable, in JS on the uint8 pixels (float sums, rounded): sharp's `blur(sigma)` chooses its
- *   own kernel width from sigma and its own borders, so it would not be the k x k kernel asked for.
- *   OpenCV's uint8 path uses fixed-point arithmetic: a pixel may differ by one grey level.
+ *   otherwise sigma = 0.3 * ((k - 1) * 0.5 - 1) + 0.8; borders reflected (BORDER_REFLECT_101);
+ *   OpenCV's fixed-point arithmetic reproduced, so the pixels are OpenCV 4.6's (tested). In JS:
+ *   sharp's `blur(sigma)` chooses its own kernel width and borders, not the k x k kernel asked for.
  * - `noise:s`: additive Gaussian noise of standard deviation s, drawn per pixel and per channel
  *   from a seeded PRNG (seed from `--seed`, the perturbation and the image's id, so a run, a
  *   resumed run and any batch size give the same pixels), then clipped to [0, 255] and truncated
@@ -105,6 +105,39 @@ export function gaussianKernel(k: number): Float64Array {
   return out;
 }
 
+/** Fraction bits of OpenCV's `ufixedpoint16` kernel taps (uint8 Gaussian blur). */
+const KERNEL_FRACTION_BITS = 8;
+
+/**
+ * The integer taps OpenCV's uint8 `GaussianBlur` really uses (`getGaussianKernelFixedPoint_ED`):
+ * the kernel in units of 1/256, rounded left to right with the rounding error carried to the next
+ * tap (error diffusion), mirrored, and the centre set so the taps sum to exactly 256.
+ */
+export function gaussianKernelFixedPoint(k: number): Int32Array {
+  const kernel = gaussianKernel(k);
+  const one = 1 << KERNEL_FRACTION_BITS;
+  const out = new Int32Array(k);
+  const half = (k - 1) >> 1;
+  let error = 0;
+  let sum = 0;
+  for (let i = 0; i < half; i++) {
+    const adjusted = kernel[i] * one + error;
+    const v = roundHalfEven(adjusted);
+    error = adjusted - v;
+    out[i] = v;
+    out[k - 1 - i] = v;
+    sum += v;
+  }
+  out[half] = one - 2 * sum;
+  return out;
+}
+
+/** `cvRound`: nearest integer, ties to even (the FPU's rounding mode). */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /** OpenCV's `borderInterpolate` for BORDER_REFLECT_101 (`gfedcb|abcdefgh|gfedcba`). */
 export function reflect101(p: number, len: number): number {
   if (len === 1) return 0;
@@ -112,12 +145,18 @@ export function reflect101(p: number, len: number): number {
   return p;
 }
 
-/** Separable Gaussian blur of interleaved uint8 pixels with OpenCV's kernel and borders. */
+/**
+ * `cv2.GaussianBlur(img, (k, k), 0)` on interleaved uint8 pixels, bit for bit: OpenCV's uint8
+ * path is fixed-point (`GaussianBlurFixedPoint`). Rows are filtered with the integer taps into
+ * 8.8 fixed point (exact), columns into 16.16 (exact), and the result is rounded half up.
+ * Borders reflect (BORDER_REFLECT_101).
+ */
 export function gaussianBlurU8(data: Uint8Array, width: number, height: number, channels: number, k: number): Uint8Array {
-  const kernel = gaussianKernel(k);
+  const taps = gaussianKernelFixedPoint(k);
   const r = (k - 1) >> 1;
   if (r === 0) return data.slice();
-  const tmp = new Float32Array(width * height * channels);
+  // Horizontal pass: sums of uint8 x 8.8 taps, at most 255 * 256, exact in a Uint16Array.
+  const rows = new Uint16Array(width * height * channels);
   const xs = new Int32Array(width + 2 * r);
   for (let i = 0; i < xs.length; i++) xs[i] = reflect101(i - r, width);
   for (let y = 0; y < height; y++) {
@@ -125,22 +164,35 @@ export function gaussianBlurU8(data: Uint8Array, width: number, height: number, 
     for (let x = 0; x < width; x++) {
       for (let c = 0; c < channels; c++) {
         let s = 0;
-        for (let t = 0; t < k; t++) s += kernel[t] * data[(row + xs[x + t]) * channels + c];
-        tmp[(row + x) * channels + c] = s;
+        for (let t = 0; t < k; t++) s += taps[t] * data[(row + xs[x + t]) * channels + c];
+        rows[(row + x) * channels + c] = s;
       }
     }
   }
+  // Vertical pass: 8.8 x 8.8 products summed in 16.16 (below 2^24), rounded half up to uint8.
   const out = new Uint8Array(data.length);
   const ys = new Int32Array(height + 2 * r);
   for (let i = 0; i < ys.length; i++) ys[i] = reflect101(i - r, height);
   const stride = width * channels;
+  const round = 1 << (2 * KERNEL_FRACTION_BITS - 1);
   for (let y = 0; y < height; y++) {
     for (let i = 0; i < stride; i++) {
       let s = 0;
-      for (let t = 0; t < k; t++) s += kernel[t] * tmp[ys[y + t] * stride + i];
-      const v = Math.round(s);
-      out[y * stride + i] = v < 0 ? 0 : v > 255 ? 255 : v;
+      for (let t = 0; t < k; t++) s += taps[t] * rows[ys[y + t] * stride + i];
+      const v = (s + round) >>> (2 * KERNEL_FRACTION_BITS);
+      out[y * stride + i] = v > 255 ? 255 : v;
     }
+  }
+  return out;
+}
+
+/** Packed RGB <-> BGR: a copy with the first and third channel of every pixel exchanged. */
+export function swapRedBlue(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i += 3) {
+    out[i] = data[i + 2];
+    out[i + 1] = data[i + 1];
+    out[i + 2] = data[i];
   }
   return out;
 }
@@ -200,12 +252,16 @@ export async function applyPerturbation(image: RawImage, p: Perturbation, key: s
   const data = rgb.data as Uint8Array;
   switch (p.kind) {
     case 'jpeg': {
+      // albumentations hands the RGB array to cv2.imencode, which reads it as BGR: the colour
+      // transform's luma weights fall on swapped channels. Swapping R and B around the round trip
+      // reproduces it (sharp's libjpeg-turbo encoder and decoder then give OpenCV's bytes).
       const { default: sharp } = await import('sharp');
-      const jpeg = await sharp(data, { raw: { width, height, channels: 3 } })
+      const jpeg = await sharp(swapRedBlue(data), { raw: { width, height, channels: 3 } })
         .jpeg({ quality: p.strength, chromaSubsampling: '4:2:0' })
         .toBuffer();
       const { decodeImage } = await import('@sparsevit/node');
-      return decodeImage(new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength), { maxPixels: Number.MAX_SAFE_INTEGER });
+      const decoded = await decodeImage(new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength), { maxPixels: Number.MAX_SAFE_INTEGER });
+      return { ...decoded, data: swapRedBlue(decoded.data as Uint8Array) };
     }
     case 'blur':
       return { data: gaussianBlurU8(data, width, height, 3, p.strength), width, height, channels: 3 };
