@@ -47,7 +47,10 @@ function testImage(): RawImage {
 
 async function load(backend: string, weights: string, batch: number) {
   const threads = values.threads ? Number(values.threads) : undefined;
-  if (backend === 'onnx-cpu') return loadModel({ weights, device: 'cpu', batchSize: batch, intraOpNumThreads: threads });
+  if (backend === 'onnx-cpu' || backend === 'onnx-cuda' || backend === 'onnx-webgpu') {
+    // No fallback: a device that cannot start makes its row "unavailable" with the reason.
+    return loadModel({ weights, device: backend.slice(5) as 'cpu' | 'cuda' | 'webgpu', batchSize: batch, intraOpNumThreads: threads });
+  }
   if (backend === 'tfjs-wasm' || backend === 'tfjs-cpu') {
     // Imported only when asked for, so an ONNX-only run does not load TensorFlow.js.
     const tfjs = await import('@sparsevit/tfjs');
@@ -69,7 +72,11 @@ const image = testImage();
 const images = Array.from({ length: batch }, () => image);
 
 const t0 = performance.now();
-const model = await load(backend, values.weights!, batch);
+const model = await load(backend, values.weights!, batch).catch((error: Error) => {
+  // The parent shows this line as the row's reason (a device that cannot start, ...).
+  process.stderr.write(`${error.message.split('\n')[0]}\n`);
+  process.exit(1);
+});
 const loadMs = performance.now() - t0;
 const peakAfterLoadMB = peakRssMB();
 await model.detectBatch(images);

@@ -1,8 +1,9 @@
 // pnpm bench [--json] [--runs N] [--warmup N] [--batch 1,4] [--backends onnx-cpu,tfjs-wasm,ort-web-wasm:2]
 //            [--weights file] [--threads N]
 //
-// Backends: onnx-cpu (@sparsevit/node), tfjs-wasm and tfjs-cpu (@sparsevit/tfjs), ort-web-wasm[:threads]
-// (the WASM engine of @sparsevit/web, run in Node).
+// Backends: onnx-cpu, onnx-cuda, onnx-webgpu (@sparsevit/node), tfjs-wasm and tfjs-cpu
+// (@sparsevit/tfjs), ort-web-wasm[:threads] (the WASM engine of @sparsevit/web, run in Node). One
+// that cannot start here gets an "unavailable" row with the reason.
 //
 // SparseViT base (the published configuration) at 512x512 on every backend asked for. Each
 // (backend, batch) runs in its own process: load (file to first result) is timed apart from
