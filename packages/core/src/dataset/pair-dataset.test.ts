@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isSparseViTError, SparseViTError } from '../errors';
 import { imageStem, pairByName, pairDatasetFiles } from './pair-dataset';
+import { expectSparseViTErrorSync } from '../weights/testing/expect-sparsevit-error';
 
-function catchError(fn: () => unknown): SparseViTError {
-  try {
-    fn();
-  } catch (err) {
-    expect(isSparseViTError(err, 'INVALID_ARGUMENT')).toBe(true);
-    return err as SparseViTError;
-  }
-  throw new Error('expected a throw');
-}
+/** The call must throw `SparseViTError('INVALID_ARGUMENT')`; returns it. */
+const catchError = (fn: () => unknown) => expectSparseViTErrorSync(fn, 'INVALID_ARGUMENT');
 
 describe('imageStem', () => {
   it('accepts image extensions case-insensitively, rejects others', () => {
