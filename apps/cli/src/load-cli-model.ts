@@ -1,4 +1,6 @@
-import type { ConfigInput, NodeImageInput, SparseViTModel } from '@sparsevit/node';
+import type { NodeImageInput, SparseViTModel } from '@sparsevit/node';
+import { loadConfigOption } from './config-option';
+import { explainLoadError } from './errors';
 import { UsageError } from './usage-error';
 
 /** The execution backends the CLI can run the model on, and each one's devices. */
@@ -12,7 +14,8 @@ export interface ModelSettings {
   backend: CliBackend;
   device: string;
   weights: string;
-  config?: ConfigInput;
+  /** The `--config` value (a JSON file or a preset name); without it, the weights' metadata. */
+  config?: string;
   fallbackCpu: boolean;
   batchSize: number;
   maxPixels?: number;
@@ -32,14 +35,20 @@ export function parseBackendDevice(command: string, backend: string | undefined,
  * Loads the model on the chosen backend through the packages' public entry points:
  * `@sparsevit/node` (ONNX Runtime) or `@sparsevit/tfjs` (TensorFlow.js, with the same sharp
  * decoder as the ONNX path, so both see the same pixels). Imported on demand, so a run on one
- * backend never loads the other runtime.
+ * backend never loads the other runtime. `--config` is read first; a weights error comes back
+ * with the file named (`explainLoadError`).
  */
 export async function loadCliModel(settings: ModelSettings, onWarning: (message: string) => void): Promise<SparseViTModel<NodeImageInput>> {
-  const common = { weights: settings.weights, config: settings.config, batchSize: settings.batchSize, maxPixels: settings.maxPixels };
-  if (settings.backend === 'tfjs') {
-    const [{ loadModel }, { decodeImage }] = await Promise.all([import('@sparsevit/tfjs'), import('@sparsevit/node')]);
-    return loadModel<NodeImageInput>({ ...common, backend: settings.device as 'wasm' | 'cpu', decode: decodeImage });
+  const config = await loadConfigOption(settings.config);
+  const common = { weights: settings.weights, config, batchSize: settings.batchSize, maxPixels: settings.maxPixels };
+  try {
+    if (settings.backend === 'tfjs') {
+      const [{ loadModel }, { decodeImage }] = await Promise.all([import('@sparsevit/tfjs'), import('@sparsevit/node')]);
+      return await loadModel<NodeImageInput>({ ...common, backend: settings.device as 'wasm' | 'cpu', decode: decodeImage });
+    }
+    const { loadModel } = await import('@sparsevit/node');
+    return await loadModel({ ...common, device: settings.device as 'cpu' | 'cuda' | 'webgpu', fallbackToCpu: settings.fallbackCpu, onWarning });
+  } catch (error) {
+    throw explainLoadError(error, settings.weights, config === undefined);
   }
-  const { loadModel } = await import('@sparsevit/node');
-  return loadModel({ ...common, device: settings.device as 'cpu' | 'cuda' | 'webgpu', fallbackToCpu: settings.fallbackCpu, onWarning });
 }

@@ -5,7 +5,7 @@ import { parseCommandArgs } from '../args';
 import { loadCliModel } from '../load-cli-model';
 import { MODEL_OPTIONS, parseModelOptions, type ModelCommandSettings } from '../model-options';
 import { collectInputs, type InputFile } from '../collect-inputs';
-import { errorRecord, explainLoadError, oneLine } from '../errors';
+import { errorRecord, oneLine } from '../errors';
 import { DETECT_USAGE, printHelp } from '../help';
 import { createProgress } from '../progress';
 import { UsageError } from '../usage-error';
@@ -36,15 +36,9 @@ export async function detectCommand(argv: string[]): Promise<number> {
   const inputs = await collectInputs(paths);
   if (inputs.length === 0) throw new UsageError(`no image files found in ${paths.join(', ')}`, 'detect');
 
-  const [{ loadConfigOption }, { writeOutputs }] = await Promise.all([import('../config-option'), import('../write-outputs')]);
-  const config = await loadConfigOption(settings.config);
+  const { writeOutputs } = await import('../write-outputs');
   const started = performance.now();
-  let model: NodeSparseViTModel;
-  try {
-    model = await loadCliModel({ ...settings, config }, (message) => process.stderr.write(`${message}\n`));
-  } catch (error) {
-    throw explainLoadError(error, settings.weights, config === undefined);
-  }
+  const model: NodeSparseViTModel = await loadCliModel(settings, (message) => process.stderr.write(`${message}\n`));
   const loadMs = performance.now() - started;
 
   const { outDir } = settings;

@@ -4,7 +4,7 @@ import type { BinaryMask, EvaluationProtocol, NodeSparseViTModel, RawImage } fro
 import { numberOption, parseCommandArgs } from '../args';
 import { loadCliModel } from '../load-cli-model';
 import { MODEL_OPTIONS, parseModelOptions, type ModelCommandSettings } from '../model-options';
-import { errorRecord, explainLoadError, isCodedError, oneLine } from '../errors';
+import { errorRecord, isCodedError, oneLine } from '../errors';
 import { EVAL_USAGE, printHelp } from '../help';
 import { createProgress } from '../progress';
 import { UsageError } from '../usage-error';
@@ -174,14 +174,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
 
   // 3. The model.
-  const { loadConfigOption } = await import('../config-option');
-  const config = await loadConfigOption(settings.config);
-  let model: NodeSparseViTModel;
-  try {
-    model = await loadCliModel({ ...settings, config }, (message) => process.stderr.write(`${message}\n`));
-  } catch (error) {
-    throw explainLoadError(error, settings.weights, config === undefined);
-  }
+  const model: NodeSparseViTModel = await loadCliModel(settings, (message) => process.stderr.write(`${message}\n`));
   const loadMs = performance.now() - started;
 
   const reportSettings = {
