@@ -9,31 +9,6 @@ import { createInterface } from 'node:readline';
  * run computed. Fields are quoted when they hold a comma or a quote (RFC 4180); line breaks in
  * paths or messages are replaced by spaces, so every row is one line.
  */
-export const CSV_COLUMNS = [
-  'perturbation',
-  'id',
-  'image',
-  'mask',
-  'label',
-  'status',
-  'error_code',
-  'error',
-  'width',
-  'height',
-  'score',
-  'pixel_f1',
-  'pixel_iou',
-  'pixel_auc',
-  'pixel_auc_standard',
-  'pixel_best_f1',
-  'pixel_best_threshold',
-  'empty_mask',
-  'mask_size_mismatch',
-  'ms',
-] as const;
-
-export const CSV_HEADER = CSV_COLUMNS.join(',');
-
 /** One row of the report, as written to the CSV and to `report.json`'s `rows`. */
 export interface ReportRow {
   perturbation: string;
@@ -59,19 +34,39 @@ export interface ReportRow {
   ms: number | null;
 }
 
-const NUMBER_COLUMNS = new Set<string>([
-  'width',
-  'height',
-  'score',
-  'pixel_f1',
-  'pixel_iou',
-  'pixel_auc',
-  'pixel_auc_standard',
-  'pixel_best_f1',
-  'pixel_best_threshold',
-  'ms',
-]);
-const BOOLEAN_COLUMNS = new Set<string>(['empty_mask', 'mask_size_mismatch']);
+/** How a cell is read back; an empty cell is `null` for the nullable kinds. */
+type CellKind = 'text' | 'nullable-text' | 'number' | 'boolean' | 'label' | 'status';
+
+/**
+ * The columns, in file order, each with how it is parsed: the one list the header, the writer and
+ * the reader follow (`satisfies` keeps it in step with `ReportRow`).
+ */
+const COLUMN_KINDS = {
+  perturbation: 'text',
+  id: 'text',
+  image: 'text',
+  mask: 'text',
+  label: 'label',
+  status: 'status',
+  error_code: 'nullable-text',
+  error: 'nullable-text',
+  width: 'number',
+  height: 'number',
+  score: 'number',
+  pixel_f1: 'number',
+  pixel_iou: 'number',
+  pixel_auc: 'number',
+  pixel_auc_standard: 'number',
+  pixel_best_f1: 'number',
+  pixel_best_threshold: 'number',
+  empty_mask: 'boolean',
+  mask_size_mismatch: 'boolean',
+  ms: 'number',
+} as const satisfies Record<keyof ReportRow, CellKind>;
+
+export const CSV_COLUMNS = Object.keys(COLUMN_KINDS) as Array<keyof ReportRow>;
+
+export const CSV_HEADER = CSV_COLUMNS.join(',');
 
 /** The text a value is stored as; line breaks become spaces. */
 export function oneLineField(s: string): string {
@@ -132,26 +127,31 @@ export function parseCsvRow(line: string): ReportRow | null {
   for (let i = 0; i < CSV_COLUMNS.length; i++) {
     const name = CSV_COLUMNS[i];
     const cell = cells[i];
-    if (NUMBER_COLUMNS.has(name)) {
-      if (cell === '') row[name] = null;
-      else {
+    switch (COLUMN_KINDS[name]) {
+      case 'number': {
         const n = Number(cell);
-        if (Number.isNaN(n)) return null;
-        row[name] = n;
+        if (cell !== '' && Number.isNaN(n)) return null;
+        row[name] = cell === '' ? null : n;
+        break;
       }
-    } else if (BOOLEAN_COLUMNS.has(name)) {
-      if (cell !== '' && cell !== 'true' && cell !== 'false') return null;
-      row[name] = cell === '' ? null : cell === 'true';
-    } else if (name === 'label') {
-      if (cell !== '0' && cell !== '1') return null;
-      row[name] = Number(cell);
-    } else if (name === 'status') {
-      if (cell !== 'ok' && cell !== 'failed') return null;
-      row[name] = cell;
-    } else if (name === 'error_code' || name === 'error') {
-      row[name] = cell === '' ? null : cell;
-    } else {
-      row[name] = cell;
+      case 'boolean':
+        if (cell !== '' && cell !== 'true' && cell !== 'false') return null;
+        row[name] = cell === '' ? null : cell === 'true';
+        break;
+      case 'label':
+        if (cell !== '0' && cell !== '1') return null;
+        row[name] = Number(cell);
+        break;
+      case 'status':
+        if (cell !== 'ok' && cell !== 'failed') return null;
+        row[name] = cell;
+        break;
+      case 'nullable-text':
+        row[name] = cell === '' ? null : cell;
+        break;
+      case 'text':
+        row[name] = cell;
+        break;
     }
   }
   const r = row as unknown as ReportRow;
