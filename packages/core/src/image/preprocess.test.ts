@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tinyCases } from '@sparsevit/fixtures';
-import { isSparseViTError } from '../errors';
+import { thrownErrorCode } from '../weights/testing/expect-sparsevit-error';
 import { preprocess } from './preprocess';
 import { normalizeToChw } from './normalize';
 import { loadFixtureImage, readReferenceCase, tensor } from './reference-case.test-helper';
@@ -55,19 +55,11 @@ describe('preprocess parity with the reference input tensor', () => {
 
   it('rejects a bad image, size or output buffer', () => {
     const img = { data: new Uint8Array(12), width: 2, height: 2, channels: 3 as const };
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        return isSparseViTError(err) ? err.code : 'other';
-      }
-      return 'none';
-    };
-    expect(code(() => preprocess({ ...img, data: new Uint8Array(11) }, 4))).toBe('INVALID_IMAGE');
-    expect(code(() => preprocess(img, 0))).toBe('INVALID_ARGUMENT');
-    expect(code(() => preprocess(img, 4, new Float32Array(47)))).toBe('INVALID_ARGUMENT');
-    expect(code(() => preprocess(img, 4, new Float32Array(48), 1))).toBe('INVALID_ARGUMENT');
-    expect(code(() => preprocess(img, 4, new Float32Array(48), 0))).toBe('none');
+    expect(thrownErrorCode(() => preprocess({ ...img, data: new Uint8Array(11) }, 4))).toBe('INVALID_IMAGE');
+    expect(thrownErrorCode(() => preprocess(img, 0))).toBe('INVALID_ARGUMENT');
+    expect(thrownErrorCode(() => preprocess(img, 4, new Float32Array(47)))).toBe('INVALID_ARGUMENT');
+    expect(thrownErrorCode(() => preprocess(img, 4, new Float32Array(48), 1))).toBe('INVALID_ARGUMENT');
+    expect(thrownErrorCode(() => preprocess(img, 4, new Float32Array(48), 0))).toBe('none');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSparseViTError } from '../errors';
+import { thrownErrorCode } from '../weights/testing/expect-sparsevit-error';
 import { renderHeatmap, renderMask, renderOverlay, turboColor } from './render';
 
 describe('renderOverlay', () => {
@@ -26,17 +26,9 @@ describe('renderOverlay', () => {
   });
 
   it('rejects mismatched maps and bad options', () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        return isSparseViTError(err) ? err.code : 'other';
-      }
-      return 'none';
-    };
-    expect(code(() => renderOverlay(image, [0, 1]))).toBe('INVALID_ARGUMENT');
-    expect(code(() => renderOverlay(image, [0, 1, 0], { opacity: 2 }))).toBe('INVALID_ARGUMENT');
-    expect(code(() => renderOverlay(image, [0, 1, 0], { threshold: Number.NaN }))).toBe('INVALID_ARGUMENT');
+    expect(thrownErrorCode(() => renderOverlay(image, [0, 1]))).toBe('INVALID_ARGUMENT');
+    expect(thrownErrorCode(() => renderOverlay(image, [0, 1, 0], { opacity: 2 }))).toBe('INVALID_ARGUMENT');
+    expect(thrownErrorCode(() => renderOverlay(image, [0, 1, 0], { threshold: Number.NaN }))).toBe('INVALID_ARGUMENT');
   });
 });
 

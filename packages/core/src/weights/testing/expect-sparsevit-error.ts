@@ -27,3 +27,13 @@ export function expectSparseViTErrorSync(action: () => unknown, code: string, me
   }
   return checkSparseViTError(err, code, message);
 }
+
+/** The `code` of the `SparseViTError` a call throws; `'other'` for another error, `'none'` if it returns. */
+export function thrownErrorCode(action: () => unknown): string {
+  try {
+    action();
+  } catch (err) {
+    return err instanceof SparseViTError ? err.code : 'other';
+  }
+  return 'none';
+}
