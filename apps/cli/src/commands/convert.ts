@@ -1,9 +1,8 @@
-import { writeFile } from 'node:fs/promises';
 import type { TensorStore } from '@sparsevit/node';
 import { parseCommandArgs } from '../args';
-import { explainLoadError } from '../errors';
 import { formatBytes } from '../format-bytes';
 import { CONVERT_USAGE, printHelp } from '../help';
+import { withWeightsFile, writeModelFile } from '../model-files';
 import { UsageError } from '../usage-error';
 
 /** `F32 424, I64 4`: how many tensors of each dtype. */
@@ -27,32 +26,19 @@ export async function convertCommand(argv: string[]): Promise<number> {
   const { loadConfigOption } = await import('../config-option');
   const explicit = await loadConfigOption(values.config as string | undefined);
 
-  // Through a file source: a training checkpoint's optimizer state is never read.
-  let store: TensorStore;
-  let config;
-  try {
-    const source = await sv.openFileSource(input);
-    try {
-      store = await sv.readWeights(source);
-    } finally {
-      await source.close();
-    }
-    config = sv.resolveConfig(explicit, store.metadata);
-    sv.validateStateDict(store, config);
-  } catch (error) {
-    throw explainLoadError(error, input, explicit === undefined);
-  }
+  const { store, config } = await withWeightsFile(input, explicit === undefined, async (source) => {
+    const read: TensorStore = await sv.readWeights(source);
+    const resolved = sv.resolveConfig(explicit, read.metadata);
+    sv.validateStateDict(read, resolved);
+    return { store: read, config: resolved };
+  });
 
   const converted = values.fp16 ? sv.convertStore(store, 'F16') : store;
   const bytes = sv.writeSafetensors({
     tensors: converted.tensors,
     metadata: { ...store.metadata, format: 'pt', [sv.CONFIG_METADATA_KEY]: JSON.stringify(config) },
   });
-  try {
-    await writeFile(output, bytes);
-  } catch (error) {
-    throw new sv.SparseViTError('IO_ERROR', `cannot write ${output}: ${(error as Error).message}`, { cause: error });
-  }
+  await writeModelFile(output, bytes);
 
   let values_ = 0;
   for (const t of converted.tensors.values()) values_ += sv.numel(t.shape);

@@ -1,8 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import { parseCommandArgs } from '../args';
-import { explainLoadError } from '../errors';
 import { formatBytes } from '../format-bytes';
 import { EXPORT_USAGE, printHelp } from '../help';
+import { withWeightsFile, writeModelFile } from '../model-files';
 import { UsageError } from '../usage-error';
 import { version } from '../version';
 
@@ -16,29 +15,11 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 2) throw new UsageError(`expected <weights> <out.onnx>, got ${positionals.length} argument(s)`, 'export');
   const [input, output] = positionals;
 
-  const [{ openFileSource, SparseViTError }, { buildOnnxModel, ONNX_OPSET }, { loadConfigOption }] = await Promise.all([
-    import('@sparsevit/node'),
-    import('@sparsevit/onnx'),
-    import('../config-option'),
-  ]);
+  const [{ buildOnnxModel, ONNX_OPSET }, { loadConfigOption }] = await Promise.all([import('@sparsevit/onnx'), import('../config-option')]);
   const config = await loadConfigOption(values.config as string | undefined);
   const features = Boolean(values.features);
-  let built;
-  try {
-    const source = await openFileSource(input);
-    try {
-      built = await buildOnnxModel(source, { config, features, producerVersion: version });
-    } finally {
-      await source.close();
-    }
-  } catch (error) {
-    throw explainLoadError(error, input, config === undefined);
-  }
-  try {
-    await writeFile(output, built.model);
-  } catch (error) {
-    throw new SparseViTError('IO_ERROR', `cannot write ${output}: ${(error as Error).message}`, { cause: error });
-  }
+  const built = await withWeightsFile(input, config === undefined, (source) => buildOnnxModel(source, { config, features, producerVersion: version }));
+  await writeModelFile(output, built.model);
   const outputs = features ? 'logits, probability and 6 features' : 'logits and probability';
   const side = built.config.img_size;
   process.stdout.write(
