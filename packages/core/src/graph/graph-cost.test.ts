@@ -5,6 +5,7 @@ import { BASE_CONFIG, sparseSizes, stageSides, validateConfig, type SparseViTCon
 import { expectSparseViTErrorSync } from '../weights/testing/expect-sparsevit-error';
 import { graphCost } from './graph-cost';
 import { expectedStateDict } from './state-dict-layout';
+import { numel } from '../weights/tensor';
 import { prepareGraphWeights } from './prepare-graph-weights';
 
 /**
@@ -37,7 +38,7 @@ function zeroWeights(config: SparseViTConfig) {
   const tensors = new Map(
     [...expectedStateDict(config)].map(([key, t]) => {
       const dtype = t.kind === 'int' ? ('I64' as const) : ('F32' as const);
-      return [key, { dtype, shape: [...t.shape], data: new Uint8Array((dtype === 'I64' ? 8 : 4) * t.shape.reduce((n, d) => n * d, 1)) }];
+      return [key, { dtype, shape: [...t.shape], data: new Uint8Array((dtype === 'I64' ? 8 : 4) * numel(t.shape)) }];
     }),
   );
   return prepareGraphWeights({ tensors, metadata: {} }, config);

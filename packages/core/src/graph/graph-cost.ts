@@ -1,5 +1,6 @@
 import { SparseViTError } from '../errors';
 import type { SparseViTConfig } from '../config/sparsevit-config';
+import { numel } from '../weights/tensor';
 import { sparseViTGraph } from './sparsevit';
 import type { Conv2dOptions, TensorOps } from './tensor-ops';
 
@@ -21,8 +22,6 @@ export interface GraphCost {
 }
 
 type Shape = readonly number[];
-
-const size = (shape: Shape) => shape.reduce((n, d) => n * d, 1);
 
 /** NumPy broadcasting of two shapes. */
 function broadcast(a: Shape, b: Shape, op: string): number[] {
@@ -71,12 +70,12 @@ class CostOps implements TensorOps<Shape> {
     const [k2, n] = b.slice(-2);
     if (a.length < 2 || b.length < 2 || k !== k2) throw new SparseViTError('INVALID_ARGUMENT', `matmul: [${a.join(', ')}] x [${b.join(', ')}]`);
     const batch = broadcast(a.slice(0, -2), b.slice(0, -2), 'matmul');
-    this.macs.matmul += size(batch) * m * k * n;
+    this.macs.matmul += numel(batch) * m * k * n;
     return [...batch, m, n];
   }
 
   private pointwise(shape: Shape): Shape {
-    this.elementwise += size(shape);
+    this.elementwise += numel(shape);
     return shape;
   }
 
@@ -90,8 +89,8 @@ class CostOps implements TensorOps<Shape> {
 
   reshape(x: Shape, shape: readonly number[]): Shape {
     const known = shape.reduce((n, d) => (d === -1 ? n : n * d), 1);
-    const out = shape.map((d) => (d === -1 ? size(x) / known : d));
-    if (size(out) !== size(x) || !out.every(Number.isInteger)) throw new SparseViTError('INVALID_ARGUMENT', `reshape: [${x.join(', ')}] to [${shape.join(', ')}]`);
+    const out = shape.map((d) => (d === -1 ? numel(x) / known : d));
+    if (numel(out) !== numel(x) || !out.every(Number.isInteger)) throw new SparseViTError('INVALID_ARGUMENT', `reshape: [${x.join(', ')}] to [${shape.join(', ')}]`);
     return out;
   }
 
