@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadModel, type RawImage } from '@sparsevit/node';
+import { median } from './median';
 
 const { values } = parseArgs({
   options: {
@@ -30,11 +31,6 @@ function peakRssMB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** A deterministic 640x480 RGB test image (content does not change the work done). */
 function testImage(): RawImage {

@@ -4,8 +4,7 @@
 // Prints one JSON line; driven by bench.ts in its own process.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+import { median } from './median';
 
 await tf.setBackend('wasm');
 await tf.ready();
