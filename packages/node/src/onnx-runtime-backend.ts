@@ -1,5 +1,6 @@
 import { SparseViTError, type InferenceBackend } from '@sparsevit/core';
 import { availableParallelism } from 'node:os';
+import { INPUT_NAME, PROBABILITY_NAME } from '@sparsevit/onnx';
 import * as ort from 'onnxruntime-node';
 
 export type NodeDevice = 'cpu' | 'cuda' | 'webgpu';
@@ -66,8 +67,8 @@ export async function createOnnxRuntimeBackend(
       for (let first = 0; first < batch; first += step) {
         const count = Math.min(step, batch - first);
         const slice = input.subarray(first * plane, (first + count) * plane);
-        const outputs = await session.run({ input: new ort.Tensor('float32', slice, [count, 3, imgSize, imgSize]) }, ['probability']);
-        maps.set(outputs.probability.data as Float32Array, first * imgSize * imgSize);
+        const outputs = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', slice, [count, 3, imgSize, imgSize]) }, [PROBABILITY_NAME]);
+        maps.set(outputs[PROBABILITY_NAME].data as Float32Array, first * imgSize * imgSize);
       }
       return maps;
     },

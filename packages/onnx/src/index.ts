@@ -1,6 +1,7 @@
 export {
   INPUT_NAME,
   ONNX_OPSET,
+  PROBABILITY_NAME,
   externalizeOnnxWeights,
   lowerToOnnx,
   lowerToOnnxWithExternalData,

@@ -14,8 +14,10 @@ import { OnnxGraphBuilder, type ExternalDataLayout, type OnnxWeightStorage } fro
 
 /** Opset 17: the first with `LayerNormalization`, supported by every ONNX Runtime EP we target. */
 export const ONNX_OPSET = 17;
-/** Metadata key under which the model's `SparseViTConfig` travels as JSON. */
+/** The model's input, the preprocessed batch `[batch, 3, img, img]`. */
 export const INPUT_NAME = 'input';
+/** The output the detection pipeline reads: the probability maps `[batch, 1, img, img]`. */
+export const PROBABILITY_NAME = 'probability';
 
 export interface LowerToOnnxOptions {
   /** Add the six backbone features (`third1`, ..., `last`) as extra outputs. Default false. */
@@ -101,7 +103,7 @@ function encodeModel(config: SparseViTConfig, builder: OnnxGraphBuilder, options
 
   const graphOutputs: Array<[string, string, (number | string)[]]> = [
     [outputs.logits, 'logits', ['batch', 1, s3, s3]],
-    [outputs.probability, 'probability', ['batch', 1, config.img_size, config.img_size]],
+    [outputs.probability, PROBABILITY_NAME, ['batch', 1, config.img_size, config.img_size]],
   ];
   if (outputs.features) {
     FEATURE_NAMES.forEach((name, i) => {

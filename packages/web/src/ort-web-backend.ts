@@ -1,4 +1,5 @@
 import { SparseViTError, type InferenceBackend } from '@sparsevit/core';
+import { INPUT_NAME, PROBABILITY_NAME } from '@sparsevit/onnx';
 import * as ort from 'onnxruntime-web';
 import type { WebSessionSettings } from './types';
 
@@ -69,9 +70,9 @@ export async function createOrtWebBackend(
     name: 'onnxruntime-web',
     device,
     async run(input, batch) {
-      const feeds = { input: new ort.Tensor('float32', input, [batch, 3, imgSize, imgSize]) };
-      const outputs = await session.run(feeds, ['probability']);
-      const probability = outputs.probability;
+      const feeds = { [INPUT_NAME]: new ort.Tensor('float32', input, [batch, 3, imgSize, imgSize]) };
+      const outputs = await session.run(feeds, [PROBABILITY_NAME]);
+      const probability = outputs[PROBABILITY_NAME];
       const data = (await probability.getData()) as Float32Array;
       probability.dispose();
       return data;

@@ -4,7 +4,7 @@
 // as in every adapter; only the session is set up here.
 import { readFileSync } from 'node:fs';
 import { bytesSource, createSparseViTModel, type RawImage } from '@sparsevit/core';
-import { buildOnnxModel } from '@sparsevit/onnx';
+import { buildOnnxModel, INPUT_NAME, PROBABILITY_NAME } from '@sparsevit/onnx';
 import * as ort from 'onnxruntime-web';
 
 export async function loadOrtWebWasm(weights: string, threads: number, batchSize: number) {
@@ -22,8 +22,8 @@ export async function loadOrtWebWasm(weights: string, threads: number, batchSize
       name: 'onnxruntime-web',
       device: `wasm x${threads}`,
       async run(input, batch) {
-        const outputs = await session.run({ input: new ort.Tensor('float32', input, [batch, 3, size, size]) }, ['probability']);
-        return outputs.probability.data as Float32Array;
+        const outputs = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', input, [batch, 3, size, size]) }, [PROBABILITY_NAME]);
+        return outputs[PROBABILITY_NAME].data as Float32Array;
       },
       dispose: () => session.release(),
     },
