@@ -46,6 +46,7 @@ export async function createOnnxRuntimeBackend(
   };
   let session: ort.InferenceSession;
   try {
+    // Two branches only for the type checker: `create` has one overload per argument type.
     session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (error) {
     const message = (error as Error).message ?? String(error);

@@ -75,7 +75,7 @@ export function oneLineField(s: string): string {
 
 function field(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = oneLineField(typeof v === 'number' ? String(v) : String(v));
+  const s = oneLineField(String(v));
   return /[",]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
