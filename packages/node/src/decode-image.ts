@@ -12,6 +12,66 @@ function isRawImage(input: unknown): input is RawImage {
   return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'data' in input && 'width' in input;
 }
 
+/** What an image's header says, read by `probeImage` without decoding a pixel. */
+export interface ImageHeader {
+  /** The container format, one of the supported raster formats (`jpeg`, `png`, `webp`, ...). */
+  format: string;
+  width: number;
+  height: number;
+  /** Channels as stored: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA or CMYK. */
+  channels: number;
+}
+
+async function readBytes(input: string | Uint8Array): Promise<Uint8Array> {
+  if (typeof input !== 'string') return input;
+  try {
+    return await readFile(input);
+  } catch (error) {
+    throw new SparseViTError('IO_ERROR', `cannot read ${input}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Opens encoded bytes with sharp and checks what the header says: a readable, supported raster
+ * format within `maxPixels`. Only the header is parsed; no pixel is decoded yet.
+ */
+async function openImage(bytes: Uint8Array, label: string, maxPixels: number): Promise<{ pipeline: sharp.Sharp; metadata: Metadata }> {
+  if (bytes.byteLength === 0) throw new SparseViTError('INVALID_IMAGE', `${label} is empty (0 bytes)`);
+  const pipeline = sharp(bytes, { ignoreIcc: true, limitInputPixels: false, failOn: 'warning', sequentialRead: true });
+  let metadata: Metadata;
+  try {
+    metadata = await pipeline.metadata();
+  } catch (error) {
+    throw new SparseViTError('INVALID_IMAGE', `${label} is not a readable image: ${(error as Error).message}`, { cause: error });
+  }
+  if (!metadata.format || !SUPPORTED_FORMATS.has(metadata.format)) {
+    throw new SparseViTError('INVALID_IMAGE', `${label}: unsupported image format "${metadata.format}" (supported: ${[...SUPPORTED_FORMATS].join(', ')})`);
+  }
+  assertPixelLimit(metadata.width ?? 0, metadata.height ?? 0, maxPixels);
+  return { pipeline, metadata };
+}
+
+/**
+ * Reads an image's format and size from its header, without decoding it, and applies the same
+ * checks `decodeImage` does first: an empty, unreadable or unsupported input fails with
+ * `INVALID_IMAGE`, one over `maxPixels` (default 100 MP) with `IMAGE_TOO_LARGE`. A service can
+ * refuse a decompression bomb this way before it queues the image for the model. A truncated
+ * image whose header is intact passes here and fails in `decodeImage`.
+ *
+ * @example
+ * ```ts
+ * import { probeImage } from '@sparsevit/node';
+ *
+ * const header = await probeImage(uploadedBytes, { maxPixels: 40_000_000 });
+ * console.log(header.format, header.width, header.height);
+ * ```
+ */
+export async function probeImage(input: string | Uint8Array, options: { maxPixels?: number } = {}): Promise<ImageHeader> {
+  const label = typeof input === 'string' ? input : 'the image bytes';
+  const { metadata } = await openImage(await readBytes(input), label, options.maxPixels ?? DEFAULT_MAX_PIXELS);
+  return { format: metadata.format!, width: metadata.width!, height: metadata.height!, channels: metadata.channels ?? 0 };
+}
+
 /**
  * Decodes an image to 8-bit pixels the way the reference's PIL does, so preprocessing sees the
  * same values:
@@ -33,31 +93,9 @@ export async function decodeImage(input: NodeImageInput, options: { maxPixels?: 
     assertPixelLimit(input.width, input.height, maxPixels);
     return input;
   }
-  let bytes: Uint8Array;
   const label = typeof input === 'string' ? input : 'the image bytes';
-  if (typeof input === 'string') {
-    try {
-      bytes = await readFile(input);
-    } catch (error) {
-      throw new SparseViTError('IO_ERROR', `cannot read ${input}: ${(error as Error).message}`, { cause: error });
-    }
-  } else {
-    bytes = input;
-  }
-  if (bytes.byteLength === 0) throw new SparseViTError('INVALID_IMAGE', `${label} is empty (0 bytes)`);
-
-  const pipeline = sharp(bytes, { ignoreIcc: true, limitInputPixels: false, failOn: 'warning', sequentialRead: true });
-  let metadata: Metadata;
-  try {
-    metadata = await pipeline.metadata();
-  } catch (error) {
-    throw new SparseViTError('INVALID_IMAGE', `${label} is not a readable image: ${(error as Error).message}`, { cause: error });
-  }
-  if (!metadata.format || !SUPPORTED_FORMATS.has(metadata.format)) {
-    throw new SparseViTError('INVALID_IMAGE', `${label}: unsupported image format "${metadata.format}" (supported: ${[...SUPPORTED_FORMATS].join(', ')})`);
-  }
   // Checked from the header, before any pixel is decoded.
-  assertPixelLimit(metadata.width ?? 0, metadata.height ?? 0, maxPixels);
+  const { pipeline, metadata } = await openImage(await readBytes(input), label, maxPixels);
   try {
     if (metadata.space === 'cmyk') {
       // PIL converts CMYK to RGB with a plain formula, no colour profile (core's `cmykToRgb`);

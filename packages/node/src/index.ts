@@ -2,6 +2,6 @@
 // re-exported, so one import serves (configs, errors, renderers, metrics).
 export * from '@sparsevit/core';
 export { loadModel, type LoadModelOptions, type NodeSparseViTModel } from './load-model';
-export { decodeImage, type NodeImageInput } from './decode-image';
+export { decodeImage, probeImage, type ImageHeader, type NodeImageInput } from './decode-image';
 export { openFileSource, type FileByteSource } from './file-source';
 export { createOnnxRuntimeBackend, type NodeDevice, type OrtSessionSettings } from './onnx-runtime-backend';
