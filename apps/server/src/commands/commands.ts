@@ -1,0 +1,188 @@
+/**
+ * The command-line entry points: `sparsevit serve`, `sparsevit scan`, `sparsevit worker` (in
+ * @sparsevit/cli) and this package's `sparsevit-serve`, `sparsevit-scan`, `sparsevit-worker`
+ * call these. Each parses its arguments first (a usage error throws `CommandUsageError` before
+ * anything heavy is loaded) and resolves with the exit code.
+ */
+import type { Logger } from 'pino';
+import { MODEL_FLAGS, modelSettingsFrom, redisUrlFrom } from './model-flags';
+import { CommandUsageError, parseOptions, required } from './option-table';
+import { SCAN_USAGE, SERVE_USAGE, WORKER_USAGE } from './usage';
+
+export { CommandUsageError } from './option-table';
+export { SCAN_USAGE, SERVE_USAGE, WORKER_USAGE } from './usage';
+
+const SERVE_FLAGS = {
+  ...MODEL_FLAGS,
+  host: { kind: 'string' },
+  port: { kind: 'integer', min: 0, max: 65535 },
+  threshold: { kind: 'number', short: 't', min: 0, max: 1 },
+  'max-body-bytes': { kind: 'integer', min: 1 },
+  concurrency: { kind: 'integer', min: 1 },
+  'max-queue': { kind: 'integer', min: 0 },
+  'request-timeout-ms': { kind: 'integer', min: 1 },
+  'inference-timeout-ms': { kind: 'integer', min: 1 },
+  'shutdown-timeout-ms': { kind: 'integer', min: 1 },
+  'api-keys-file': { kind: 'string' },
+  'cors-origin': { kind: 'string', multiple: true },
+} as const;
+
+const WORKER_FLAGS = {
+  ...MODEL_FLAGS,
+  redis: { kind: 'string' },
+  queue: { kind: 'string' },
+  concurrency: { kind: 'integer', min: 1 },
+  'lock-ms': { kind: 'integer', min: 1000 },
+  name: { kind: 'string' },
+} as const;
+
+const SCAN_FLAGS = {
+  redis: { kind: 'string' },
+  queue: { kind: 'string' },
+  out: { kind: 'string', short: 'o' },
+  threshold: { kind: 'number', short: 't', min: 0, max: 1 },
+  attempts: { kind: 'integer', min: 1 },
+  'backoff-ms': { kind: 'integer', min: 0 },
+  detach: { kind: 'flag' },
+  status: { kind: 'flag' },
+  json: { kind: 'flag' },
+} as const;
+
+const help = (text: string) => {
+  process.stdout.write(`${text}\n`);
+  return 0;
+};
+
+/**
+ * Resolves on the first SIGTERM or SIGINT; a second one exits at once (code 1), for an operator
+ * who does not want to wait for the drain.
+ */
+function firstSignal(logger: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.once('SIGTERM', () => process.exit(1));
+      process.once('SIGINT', () => process.exit(1));
+      logger.info({ signal }, 'signal received');
+      resolve(signal);
+    };
+    process.once('SIGTERM', on);
+    process.once('SIGINT', on);
+  });
+}
+
+/** Exits with `code` soon even if a library left a handle open (the work is done by now). */
+function exitSoon(code: number): number {
+  setTimeout(() => process.exit(code), 2000).unref();
+  return code;
+}
+
+async function createLogger(level: string): Promise<Logger> {
+  const { pino } = await import('pino');
+  return pino({ level, base: { pid: process.pid }, redact: ['req.headers.authorization'] });
+}
+
+/** `sparsevit serve`: runs until SIGTERM/SIGINT; 0 after a clean drain. */
+export async function serveMain(argv: string[]): Promise<number> {
+  const { options, positionals, help: wantsHelp } = parseOptions('serve', argv, SERVE_FLAGS);
+  if (wantsHelp) return help(SERVE_USAGE);
+  if (positionals.length > 0) throw new CommandUsageError('serve', `unexpected argument "${positionals[0]}"`);
+  const model = modelSettingsFrom('serve', options);
+  const logger = await createLogger(model.logLevel);
+  const [{ startServer }, { loadApiKeys }] = await Promise.all([import('../service/start-server'), import('../service/api-keys')]);
+  const apiKeys = await loadApiKeys({ file: options['api-keys-file'] });
+  const server = await startServer(
+    {
+      ...model,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 8080,
+      threshold: options.threshold ?? 0.5,
+      maxBodyBytes: options['max-body-bytes'] ?? 20 * 2 ** 20,
+      // One ONNX Runtime session on the CPU already uses every core for one image; a GPU gains
+      // from a second request preparing on the CPU while the first runs.
+      concurrency: options.concurrency ?? (model.device === 'cpu' ? 1 : 2),
+      maxQueue: options['max-queue'] ?? 8,
+      requestTimeoutMs: options['request-timeout-ms'] ?? 30_000,
+      inferenceTimeoutMs: options['inference-timeout-ms'] ?? 30_000,
+      shutdownTimeoutMs: options['shutdown-timeout-ms'] ?? 30_000,
+      apiKeys,
+      corsOrigins: options['cors-origin'] ?? [],
+    },
+    logger,
+  );
+  logger.info({ url: server.url, apiKeys: apiKeys.length, concurrency: server.service.queue.concurrency, maxQueue: server.service.queue.maxQueue }, 'listening');
+  const loaded = server.ready.then(() => true, () => false);
+  const stop = await Promise.race([firstSignal(logger).then(() => 'signal' as const), loaded.then((ok) => (ok ? new Promise<never>(() => {}) : ('load-failed' as const)))]);
+  const { drained } = await server.close();
+  return exitSoon(stop === 'load-failed' || !drained ? 1 : 0);
+}
+
+/** `sparsevit worker`: takes scan jobs until SIGTERM/SIGINT. */
+export async function workerMain(argv: string[]): Promise<number> {
+  const { options, positionals, help: wantsHelp } = parseOptions('worker', argv, WORKER_FLAGS);
+  if (wantsHelp) return help(WORKER_USAGE);
+  if (positionals.length > 0) throw new CommandUsageError('worker', `unexpected argument "${positionals[0]}"`);
+  const model = modelSettingsFrom('worker', options);
+  const redisUrl = redisUrlFrom('worker', options.redis);
+  const logger = await createLogger(model.logLevel);
+  const { startScanWorker } = await import('../scan/scan-worker');
+  const { DEFAULT_QUEUE } = await import('../scan/scan-queue');
+  const worker = await startScanWorker(
+    { ...model, redisUrl, queue: options.queue ?? DEFAULT_QUEUE, concurrency: options.concurrency ?? 1, lockMs: options['lock-ms'] ?? 30_000, name: options.name },
+    logger,
+  );
+  await firstSignal(logger);
+  await worker.close();
+  logger.info({ name: worker.name }, 'worker stopped');
+  return exitSoon(0);
+}
+
+/** `sparsevit scan`: submits and waits (bar on stderr), or `--status`. */
+export async function scanMain(argv: string[]): Promise<number> {
+  const { options, positionals, help: wantsHelp } = parseOptions('scan', argv, SCAN_FLAGS);
+  if (wantsHelp) return help(SCAN_USAGE);
+  const redisUrl = redisUrlFrom('scan', options.redis);
+  if (options.status && positionals.length > 0) throw new CommandUsageError('scan', '--status takes no inputs');
+  if (!options.status && positionals.length === 0) throw new CommandUsageError('scan', 'no folders, images or list files given');
+  const outDir = options.status ? '' : required('scan', 'out', options.out);
+  const [{ connectRedis, openQueue, DEFAULT_QUEUE }, { submitScan, waitForScan }, { readScanStatus, formatScanStatus }, { createScanProgress }] = await Promise.all([
+    import('../scan/scan-queue'),
+    import('../scan/submit-scan'),
+    import('../scan/scan-status'),
+    import('../scan/scan-progress'),
+  ]);
+  const connection = connectRedis(redisUrl);
+  connection.on('error', () => undefined); // commands wait for the reconnection (see connectRedis)
+  const queue = openQueue(options.queue ?? DEFAULT_QUEUE, connection);
+  const print = (value: unknown, text: string) => process.stdout.write(`${options.json ? JSON.stringify(value, null, 2) : text}\n`);
+  try {
+    if (options.status) {
+      const status = await readScanStatus(queue, connection);
+      print(status, formatScanStatus(status));
+      return 0;
+    }
+    const summary = await submitScan(queue, connection, {
+      inputs: positionals,
+      outDir,
+      threshold: options.threshold ?? 0.5,
+      attempts: options.attempts ?? 3,
+      backoffMs: options['backoff-ms'] ?? 2000,
+    });
+    const submitted = `scan: ${summary.inputs} images: ${summary.added} queued, ${summary.alreadyQueued} already in the queue, ${summary.duplicates.length} duplicates of another, ${summary.unreadable.length} unreadable`;
+    for (const u of summary.unreadable) process.stderr.write(`scan: cannot read ${u.path}: ${u.message}\n`);
+    if (options.detach) {
+      print({ submitted: summary }, submitted);
+      return summary.unreadable.length > 0 ? 1 : 0;
+    }
+    if (!options.json) process.stdout.write(`${submitted}\n`);
+    const progress = createScanProgress();
+    const { counts, failed } = await waitForScan(queue, summary.jobIds, (c) => progress.update(c));
+    progress.stop();
+    const lines = [`scan: ${summary.jobIds.length - failed.length}/${summary.jobIds.length} images done, ${failed.length} failed; results in ${outDir}`];
+    for (const f of failed) lines.push(`  ${f.input}: ${f.reason}`);
+    print({ submitted: summary, counts, failed }, lines.join('\n'));
+    return failed.length > 0 || summary.unreadable.length > 0 ? 1 : 0;
+  } finally {
+    await queue.close();
+    await connection.quit().catch(() => connection.disconnect());
+  }
+}

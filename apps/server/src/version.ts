@@ -1,0 +1,4 @@
+import pkg from '../package.json';
+
+/** This package's version (bundled from package.json). */
+export const version: string = pkg.version;
