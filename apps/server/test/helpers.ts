@@ -140,3 +140,18 @@ export function spawnCommand(name: 'serve' | 'scan' | 'worker', args: string[]):
     },
   };
 }
+
+/** The first channel of a PNG (a mask's gray levels), from bytes, base64 text or a path. */
+export async function grayPixels(png: Buffer | string, encoding?: 'base64'): Promise<Buffer> {
+  const input = encoding === 'base64' ? Buffer.from(png as string, 'base64') : png;
+  return sharp(input).extractChannel(0).raw().toBuffer();
+}
+
+/** How many pixels of a 0/255 mask PNG differ from a 0/1 mask. */
+export async function maskDifferences(png: Buffer | string, mask: Uint8Array, encoding?: 'base64'): Promise<number> {
+  const pixels = await grayPixels(png, encoding);
+  if (pixels.length !== mask.length) return Math.max(pixels.length, mask.length);
+  let differs = 0;
+  for (let i = 0; i < mask.length; i++) if (pixels[i] !== mask[i] * 255) differs++;
+  return differs;
+}

@@ -153,6 +153,7 @@ export async function scanMain(argv: string[]): Promise<number> {
   const connection = connectRedis(redisUrl);
   connection.on('error', () => undefined); // commands wait for the reconnection (see connectRedis)
   const queue = openQueue(options.queue ?? DEFAULT_QUEUE, connection);
+  queue.on('error', () => undefined); // the same: a Redis restart is waited out, not reported
   const print = (value: unknown, text: string) => process.stdout.write(`${options.json ? JSON.stringify(value, null, 2) : text}\n`);
   try {
     if (options.status) {

@@ -1,0 +1,72 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../src/index';
+import { fixtureImage, startTestServer } from './helpers';
+
+// Admission control over real HTTP: many more clients than the model has slots. Every request
+// must be answered (a client gives up only past the server's own timeout plus a margin), with
+// 200 or 503 + Retry-After and nothing else, and the server must be idle and healthy after.
+
+const image = fixtureImage('splice_640x480.png');
+const servers: RunningServer[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.close();
+});
+
+async function post(url: string, clientTimeoutMs: number) {
+  const response = await fetch(`${url}/v1/detect`, { method: 'POST', body: image, headers: { 'content-type': 'image/png' }, signal: AbortSignal.timeout(clientTimeoutMs) });
+  const body = await response.json();
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), code: body.error?.code as string | undefined };
+}
+
+const metric = (text: string, name: string) => Number(text.split('\n').find((l) => l.startsWith(name))?.slice(name.length).trim() ?? 0);
+
+describe('overload', () => {
+  it('64 concurrent clients against a queue of 8 get only 200s and 503s with Retry-After; none hangs', async () => {
+    const inferenceTimeoutMs = 20_000;
+    const { server, url } = await startTestServer({ concurrency: 1, maxQueue: 8, inferenceTimeoutMs });
+    servers.push(server);
+    const clients = 64;
+    const perClient = 3;
+    const results = (
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          const mine = [];
+          for (let i = 0; i < perClient; i++) mine.push(await post(url, inferenceTimeoutMs + 10_000));
+          return mine;
+        }),
+      )
+    ).flat();
+    expect(results).toHaveLength(clients * perClient);
+    const statuses = new Set(results.map((r) => r.status));
+    expect([...statuses].sort()).toEqual([200, 503]);
+    const refused = results.filter((r) => r.status === 503);
+    for (const r of refused) {
+      expect(r.code).toBe('OVERLOADED');
+      expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
+    }
+    // At most 1 running + 8 queued at any time: the first wave admits at most 9 of 64.
+    expect(results.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(9);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metric(metrics, 'sparsevit_rejections_total{reason="OVERLOADED"}')).toBe(refused.length);
+    expect(metric(metrics, 'sparsevit_queue_depth')).toBe(0);
+    expect(metric(metrics, 'sparsevit_queue_running')).toBe(0);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await post(url, 30_000)).status).toBe(200);
+  });
+
+  it('answers 503 TIMEOUT when the inference timeout passes, whether waiting or running, and recovers', async () => {
+    // A timeout shorter than one forward pass of the tiny model on this machine (~40-100 ms).
+    const { server, url } = await startTestServer({ concurrency: 1, maxQueue: 8, inferenceTimeoutMs: 5 });
+    servers.push(server);
+    const results = await Promise.all(Array.from({ length: 5 }, () => post(url, 30_000)));
+    for (const r of results) {
+      expect(r.status).toBe(503);
+      expect(r.code).toBe('TIMEOUT');
+      expect(r.retryAfter).not.toBeNull();
+    }
+    // The pass that was running finishes in the background and gives its slot back.
+    await server.service.queue.drained();
+    expect([server.service.queue.running, server.service.queue.waiting]).toEqual([0, 0]);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+});
