@@ -1,4 +1,6 @@
 /** Usage texts, printed by `--help` (stdout) and after a usage error (stderr). */
+// The server commands' texts live with them (plain strings: nothing heavy is loaded here).
+import { SCAN_USAGE, SERVE_USAGE, WORKER_USAGE } from '@sparsevit/server/commands';
 
 /** Help for the flags every model-running command shares (see model-options.ts). */
 const MODEL_OPTION_HELP = `  -w, --weights <file>    .pth, .safetensors or .onnx weights (required)
@@ -17,6 +19,9 @@ Commands:
   convert  Convert .pth / .safetensors weights to a validated .safetensors (optionally fp16)
   export   Export weights to a self-describing ONNX model
   eval     Evaluate on a labelled dataset (F1, IoU, AUC; robustness sweeps; HTML report)
+  serve    Serve the model over HTTP (limits, API keys, metrics, OpenAPI, graceful shutdown)
+  scan     Queue images for workers on Redis (BullMQ); --status shows the progress
+  worker   Run queued scan jobs: any number, on any number of machines
 
 Options:
   -h, --help     Show help (also: sparsevit <command> --help)
@@ -97,6 +102,9 @@ export const USAGE: Record<string, string> = {
   convert: CONVERT_USAGE,
   export: EXPORT_USAGE,
   eval: EVAL_USAGE,
+  serve: SERVE_USAGE,
+  scan: SCAN_USAGE,
+  worker: WORKER_USAGE,
 };
 
 /** Prints a usage text on stdout (for `--help`); returns exit code 0. */
