@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   convert: async () => (await import('./commands/convert')).convertCommand,
   export: async () => (await import('./commands/export')).exportCommand,
   eval: async () => (await import('./commands/eval')).evalCommand,
+  synth: async () => (await import('./commands/synth')).synthCommand,
   serve: async () => (await import('./commands/serve')).serveCommand,
   scan: async () => (await import('./commands/scan')).scanCommand,
   worker: async () => (await import('./commands/worker')).workerCommand,

@@ -19,6 +19,7 @@ Commands:
   convert  Convert .pth / .safetensors weights to a validated .safetensors (optionally fp16)
   export   Export weights to a self-describing ONNX model
   eval     Evaluate on a labelled dataset (F1, IoU, AUC; robustness sweeps; HTML report)
+  synth    Make a dataset of synthetic manipulations with exact masks from photos
   serve    Serve the model over HTTP (limits, API keys, metrics, OpenAPI, graceful shutdown)
   scan     Queue images for workers on Redis (BullMQ); --status shows the progress
   worker   Run queued scan jobs: any number, on any number of machines
@@ -97,11 +98,45 @@ Exit codes: 0 every row evaluated; 1 any image or mask failed (reports still wri
 unpaired files without --skip-unpaired, or the weights could not be loaded; 2 usage
 error; 130 interrupted (rows so far kept; --resume continues).`;
 
+export const SYNTH_USAGE = `Usage: sparsevit synth --photos <dir> --count <n> --out <dir> [options]
+
+Makes synthetic manipulations with exact masks (splice, copy-move, removal) and
+authentic images from photos, deterministic from the seed, as a dataset eval reads:
+  Tp/<name>.png      manipulated images        Gt/<name>_gt.png  their masks (0/255)
+  Au/<name>.png      authentic images
+  pairs.json         IMDLBenCo pair list, authentic images as "Negative" (evaluate this
+                     file to score them as authentic; the folder alone pairs Tp/ and Gt/)
+  synth.json         settings, photos, and each image's kind, mask fraction and steps
+A folder from tooling/scripts/fetch-photos.mjs has a manifest.json with train/val/test
+splits; any other folder of images is used whole. An existing output folder is replaced
+only when it is an earlier synth dataset.
+
+Options:
+  -p, --photos <dir>            Folder of photos (required)
+      --manifest <file>         Photo manifest (default: <photos>/manifest.json if present)
+      --split <name>            train | val | test (default test; needs a manifest)
+  -n, --count <n>               Number of images (required)
+      --seed <n>                Seed (default 0); image i depends on (seed, i, photos) only
+  -o, --out <dir>               Output folder (required)
+      --size <n>                Square n x n images (default: photo-shaped)
+      --max-side <n>            Long side of photo-shaped images (default 512)
+      --kinds <k=w,...>         Weights of splice, copy-move, removal, authentic
+                                (default splice=0.4,copy-move=0.2,removal=0.15,authentic=0.25)
+      --authentic-fraction <f>  Fraction of authentic images; the others keep their ratios
+      --area <min,max>          Manipulated area as a fraction of the image (default 0.02,0.35)
+      --no-postprocess          No flips, scale, brightness/contrast, JPEG or blur
+  -h, --help                    Show this help
+
+Exit codes: 0 all written; 1 any image failed (a photo unreadable since the start; the
+rest written) or no photo could be decoded; 2 usage error; 130 interrupted (what was
+written is listed).`;
+
 export const USAGE: Record<string, string> = {
   detect: DETECT_USAGE,
   convert: CONVERT_USAGE,
   export: EXPORT_USAGE,
   eval: EVAL_USAGE,
+  synth: SYNTH_USAGE,
   serve: SERVE_USAGE,
   scan: SCAN_USAGE,
   worker: WORKER_USAGE,

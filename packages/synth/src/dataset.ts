@@ -11,7 +11,10 @@ export interface WriteSynthDatasetOptions extends SynthesizerOptions {
   out: string;
   /** Number of images. */
   count: number;
-  onProgress?: (done: number, total: number) => void;
+  /** Called after each image with the images done so far and the failures among them. */
+  onProgress?: (done: number, total: number, failed: number) => void;
+  /** Stops after the image in progress; what was written is listed (`interrupted: true`). */
+  signal?: AbortSignal;
 }
 
 /** One written image, as listed in `synth.json`. */
@@ -43,6 +46,8 @@ export interface SynthDatasetResult {
   pairList: string;
   /** `<out>/synth.json`: what was made, and how. */
   manifest: string;
+  /** The signal fired before every image was written. */
+  interrupted: boolean;
 }
 
 export const SYNTH_MANIFEST = 'synth.json';
@@ -111,7 +116,7 @@ async function writePng(path: string, data: Uint8Array, width: number, height: n
  * await writeSynthDataset({ photos: test, seed: 1, count: 250, out: 'data/synth-test' });
  */
 export async function writeSynthDataset(options: WriteSynthDatasetOptions): Promise<SynthDatasetResult> {
-  const { out: outArg, count, onProgress, ...synthOptions } = options;
+  const { out: outArg, count, onProgress, signal, ...synthOptions } = options;
   if (!Number.isSafeInteger(count) || count < 1) throw new SparseViTError('INVALID_ARGUMENT', `count must be a positive integer, got ${String(count)}`);
   const out = resolve(outArg);
   const synth = await createSynthesizer(synthOptions);
@@ -123,38 +128,47 @@ export async function writeSynthDataset(options: WriteSynthDatasetOptions): Prom
     const items: SynthDatasetItem[] = [];
     const failed: { index: number; error: string }[] = [];
     const digits = Math.max(4, String(count - 1).length);
+    let interrupted = false;
     for (let index = 0; index < count; index++) {
-      try {
-        const s = await synth.sample(index, { kind: schedule[index] });
-        const name = `synth-${String(index).padStart(digits, '0')}-${s.kind}`;
-        const authentic = s.kind === 'authentic';
-        const image = authentic ? `Au/${name}.png` : `Tp/${name}.png`;
-        const mask = authentic ? null : `Gt/${name}_gt.png`;
-        await writePng(join(out, image), s.rgb, s.width, s.height, 3);
-        if (mask) {
-          const m = new Uint8Array(s.mask.length);
-          for (let i = 0; i < m.length; i++) m[i] = s.mask[i] ? 255 : 0;
-          await writePng(join(out, mask), m, s.width, s.height, 1);
-        }
-        kinds[s.kind]++;
-        items.push({
-          index,
-          kind: s.kind,
-          image,
-          mask,
-          width: s.width,
-          height: s.height,
-          maskFraction: s.maskFraction,
-          photo: relative(out, s.photo),
-          donor: s.donor === undefined ? undefined : relative(out, s.donor),
-          manipulation: s.manipulation,
-          steps: s.steps,
-        });
-      } catch (error) {
-        if (!isSparseViTError(error) || error.code === 'IO_ERROR' && /cannot write/.test(error.message)) throw error;
-        failed.push({ index, error: error.message });
+      if (signal?.aborted) {
+        interrupted = true;
+        break;
       }
-      onProgress?.(index + 1, count);
+      let s;
+      try {
+        s = await synth.sample(index, { kind: schedule[index] });
+      } catch (error) {
+        // A photo that stopped reading or decoding since the start costs one image, not the run.
+        if (!isSparseViTError(error) || (error.code !== 'INVALID_IMAGE' && error.code !== 'IO_ERROR')) throw error;
+        failed.push({ index, error: error.message });
+        onProgress?.(index + 1, count, failed.length);
+        continue;
+      }
+      const name = `synth-${String(index).padStart(digits, '0')}-${s.kind}`;
+      const authentic = s.kind === 'authentic';
+      const image = authentic ? `Au/${name}.png` : `Tp/${name}.png`;
+      const mask = authentic ? null : `Gt/${name}_gt.png`;
+      await writePng(join(out, image), s.rgb, s.width, s.height, 3);
+      if (mask) {
+        const m = new Uint8Array(s.mask.length);
+        for (let i = 0; i < m.length; i++) m[i] = s.mask[i] ? 255 : 0;
+        await writePng(join(out, mask), m, s.width, s.height, 1);
+      }
+      kinds[s.kind]++;
+      items.push({
+        index,
+        kind: s.kind,
+        image,
+        mask,
+        width: s.width,
+        height: s.height,
+        maskFraction: s.maskFraction,
+        photo: relative(out, s.photo),
+        donor: s.donor === undefined ? undefined : relative(out, s.donor),
+        manipulation: s.manipulation,
+        steps: s.steps,
+      });
+      onProgress?.(index + 1, count, failed.length);
     }
     const pairList = join(out, PAIR_LIST);
     const manifest = join(out, SYNTH_MANIFEST);
@@ -167,6 +181,7 @@ export async function writeSynthDataset(options: WriteSynthDatasetOptions): Prom
         {
           generator: '@sparsevit/synth',
           settings: { ...settings, count },
+          interrupted,
           photos: synth.photos.map((p) => relative(out, p)),
           skippedPhotos: synth.skipped.map((s) => ({ path: relative(out, s.path), error: s.error.message })),
           kinds,
@@ -177,7 +192,7 @@ export async function writeSynthDataset(options: WriteSynthDatasetOptions): Prom
         1,
       )}\n`,
     );
-    return { out, kinds, items, failed, skippedPhotos: [...synth.skipped], pairList, manifest };
+    return { out, kinds, items, failed, skippedPhotos: [...synth.skipped], pairList, manifest, interrupted };
   } finally {
     await synth.close();
   }
