@@ -17,4 +17,6 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'node',
+  // Dev-only imports of the benchmarks (autocannon, the fixtures) stay imports, like the dependencies.
+  skipNodeModulesBundle: true,
 });

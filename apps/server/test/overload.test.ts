@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../src/index';
-import { fixtureImage, startTestServer } from './helpers';
+import { createDetectService, type RunningServer } from '../src/index';
+import { fixtureImage, memoryLogger, startTestServer, TEST_SETTINGS } from './helpers';
 
 // Admission control over real HTTP: many more clients than the model has slots. Every request
 // must be answered (a client gives up only past the server's own timeout plus a margin), with
@@ -68,5 +68,22 @@ describe('overload', () => {
     await server.service.queue.drained();
     expect([server.service.queue.running, server.service.queue.waiting]).toEqual([0, 0]);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it('before the model is ready: alive (/healthz 200), not ready, and detect refused with 503 NOT_READY', async () => {
+    const service = await createDetectService(TEST_SETTINGS, memoryLogger().logger);
+    await service.app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const url = `http://127.0.0.1:${(service.app.server.address() as { port: number }).port}`;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${url}/readyz`);
+      expect([ready.status, (await ready.json()).error.code]).toEqual([503, 'NOT_READY']);
+      const refused = await post(url, 10_000);
+      expect([refused.status, refused.code, refused.retryAfter]).toEqual([503, 'NOT_READY', '5']);
+      service.startShutdown();
+      expect((await (await fetch(`${url}/readyz`)).json()).error.code).toBe('SHUTTING_DOWN');
+    } finally {
+      await service.app.close();
+    }
   });
 });

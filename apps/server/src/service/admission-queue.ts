@@ -48,6 +48,18 @@ export class AdmissionQueue {
     return this.waiters.length;
   }
 
+  /** True when `run` would refuse a task now: every slot taken and the queue full. */
+  get full(): boolean {
+    return this.active >= this.concurrency && this.waiters.length >= this.maxQueue;
+  }
+
+  /** The error a refused task gets: `OVERLOADED`, 503, with `Retry-After`. */
+  overloaded(): ServiceError {
+    return new ServiceError('OVERLOADED', `the server is at capacity (${this.active} running, ${this.waiters.length} queued); retry later`, {
+      headers: { 'retry-after': String(this.retryAfterSeconds()) },
+    });
+  }
+
   /** Seconds a refused client should wait: the time to work through what is admitted now. */
   retryAfterSeconds(): number {
     const backlog = this.active + this.waiters.length;
@@ -61,11 +73,7 @@ export class AdmissionQueue {
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) throw abortReason(signal);
     if (this.active >= this.concurrency) {
-      if (this.waiters.length >= this.maxQueue) {
-        throw new ServiceError('OVERLOADED', `the server is at capacity (${this.active} running, ${this.waiters.length} queued); retry later`, {
-          headers: { 'retry-after': String(this.retryAfterSeconds()) },
-        });
-      }
+      if (this.waiters.length >= this.maxQueue) throw this.overloaded();
       await this.waitForSlot(signal);
     } else {
       this.active++;

@@ -124,9 +124,7 @@ export async function createDetectService(settings: ServiceSettings, logger: Log
 
   app.get('/healthz', { schema: healthRouteSchema }, async () => ({ status: 'ok' as const }));
   app.get('/readyz', { schema: readyRouteSchema }, async () => {
-    if (shuttingDown) throw new ServiceError('SHUTTING_DOWN', 'the server is shutting down');
-    if (!served) throw new ServiceError('NOT_READY', 'the model is loading', { headers: { 'retry-after': '5' } });
-    return { status: 'ready' as const, model: modelSummary(served.identity) };
+    return { status: 'ready' as const, model: modelSummary(refuseIfUnavailable().identity) };
   });
   app.get('/metrics', { schema: metricsRouteSchema }, async (_request, reply) => {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -143,13 +141,20 @@ export async function createDetectService(settings: ServiceSettings, logger: Log
     if (checkApiKey) v1.addHook('onRequest', async (request) => checkApiKey(request.headers.authorization));
 
     v1.get('/v1/model', { schema: modelRouteSchema }, async () => {
-      if (!served) throw new ServiceError('NOT_READY', 'the model is loading', { headers: { 'retry-after': '5' } });
-      return { ...modelSummary(served.identity), config: served.identity.config };
+      const { identity } = refuseIfUnavailable();
+      return { ...modelSummary(identity), config: identity.config };
     });
 
     v1.post<{ Querystring: { threshold?: number; include?: string } }>(
       '/v1/detect',
       {
+        // Refused before the body is read when the answer is known already: a full queue, a
+        // model not loaded yet, a shutdown. An overload then costs neither the upload's memory
+        // nor the time to receive it.
+        onRequest: async () => {
+          refuseIfUnavailable();
+          if (queue.full) throw queue.overloaded();
+        },
         schema: detectRouteSchema,
         config: { swaggerTransform: ({ schema, url }: { schema: object; url: string }) => ({ schema: { ...schema, body: detectRequestBody }, url }) },
       },
@@ -167,10 +172,20 @@ export async function createDetectService(settings: ServiceSettings, logger: Log
     throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 'no image: send it as the body (Content-Type image/* or application/octet-stream) or as a multipart file');
   }
 
-  async function detect(request: FastifyRequest<{ Querystring: { threshold?: number; include?: string } }>, reply: FastifyReply) {
-    if (shuttingDown) throw new ServiceError('SHUTTING_DOWN', 'the server is shutting down');
+  function loadedModel(): ServedModel {
     if (!served) throw new ServiceError('NOT_READY', 'the model is loading', { headers: { 'retry-after': '5' } });
-    const { model, identity } = served;
+    return served;
+  }
+
+  /** New work is refused while loading and once shutting down. */
+  function refuseIfUnavailable(): ServedModel {
+    if (shuttingDown) throw new ServiceError('SHUTTING_DOWN', 'the server is shutting down');
+    return loadedModel();
+  }
+
+  async function detect(request: FastifyRequest<{ Querystring: { threshold?: number; include?: string } }>, reply: FastifyReply) {
+    // Checked at arrival (onRequest): a request that arrived before a shutdown began is served.
+    const { model, identity } = loadedModel();
     const started = performance.now();
     const threshold = request.query.threshold ?? settings.threshold;
     const include = parseInclude(request.query.include);

@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { BASE_CONFIG, CONFIG_METADATA_KEY, writeSafetensors, type WeightTensor } from '@sparsevit/node';
+import { fixturePath, randomStateDict } from '@sparsevit/fixtures';
+import { freePort } from '../test/redis-server';
+
+/** The two model sizes the benchmarks run: the tiny fixture and the published base configuration. */
+export type ModelSize = 'tiny' | 'base';
+
+/**
+ * Weights (and config, where the weights do not carry it) for a size: the tiny fixture model, or
+ * seeded random weights of every shape of the published base model (speed does not depend on
+ * the values; no trained weights ship here), written once to a temporary file.
+ */
+export function benchWeights(size: ModelSize, scratch: string): { weights: string; config?: string; modelArgs: string[] } {
+  if (size === 'tiny') {
+    const [weights, config] = [fixturePath('sparsevit-tiny', 'weights.safetensors'), fixturePath('sparsevit-tiny', 'config.json')];
+    return { weights, config, modelArgs: ['--weights', weights, '--config', config] };
+  }
+  const weights = join(scratch, 'sparsevit-base-random.safetensors');
+  const tensors = randomStateDict('sparsevit-base') as Map<string, WeightTensor>;
+  writeFileSync(weights, writeSafetensors({ tensors, metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(BASE_CONFIG) } }));
+  return { weights, modelArgs: ['--weights', weights] };
+}
+
+export const scratchDir = () => mkdtempSync(join(tmpdir(), 'sparsevit-server-bench-'));
+
+/** The built command of this package (found from its package.json: the bundler moves this module). */
+export const command = (name: 'serve' | 'worker') => join(dirname(createRequire(import.meta.url).resolve('@sparsevit/server/package.json')), 'dist', 'bin', `${name}.js`);
+
+/** Resident set size of a process, MB (Linux /proc). `VmHWM` is its high-water mark. */
+export function rssMB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+  return kb / 1024;
+}
+
+export interface ServiceProcess {
+  url: string;
+  child: ChildProcess;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `sparsevit-serve` on a free loopback port and resolves once `/readyz` answers 200. */
+export async function startService(args: string[]): Promise<ServiceProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  // Its log (JSON lines on stdout) is read and dropped, as a log shipper would.
+  const child = spawn(process.execPath, [command('serve'), '--host', '127.0.0.1', '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  child.stdout!.resume();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 120_000;
+  while (!(await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false))) {
+    if (child.exitCode !== null) throw new Error(`sparsevit-serve exited (${child.exitCode}) before it was ready`);
+    if (Date.now() > deadline) throw new Error('sparsevit-serve was not ready within 120 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    child,
+    stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Value at quantile `q` of `values` (nearest rank). */
+export function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
