@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   export: async () => (await import('./commands/export')).exportCommand,
   eval: async () => (await import('./commands/eval')).evalCommand,
   synth: async () => (await import('./commands/synth')).synthCommand,
+  train: async () => (await import('./commands/train')).trainCommand,
   serve: async () => (await import('./commands/serve')).serveCommand,
   scan: async () => (await import('./commands/scan')).scanCommand,
   worker: async () => (await import('./commands/worker')).workerCommand,

@@ -20,6 +20,7 @@ Commands:
   export   Export weights to a self-describing ONNX model
   eval     Evaluate on a labelled dataset (F1, IoU, AUC; robustness sweeps; HTML report)
   synth    Make a dataset of synthetic manipulations with exact masks from photos
+  train    Train SparseViT (TensorFlow.js): checkpoints, resume, report, inference export
   serve    Serve the model over HTTP (limits, API keys, metrics, OpenAPI, graceful shutdown)
   scan     Queue images for workers on Redis (BullMQ); --status shows the progress
   worker   Run queued scan jobs: any number, on any number of machines
@@ -131,12 +132,51 @@ Exit codes: 0 all written; 1 any image failed (a photo unreadable since the star
 rest written) or no photo could be decoded; 2 usage error; 130 interrupted (what was
 written is listed).`;
 
+export const TRAIN_USAGE = `Usage: sparsevit train --out <dir> [options]
+
+Trains SparseViT with TensorFlow.js on the CPU (wasm), running the same graph every
+backend infers with. The run folder gets, every few minutes and at the end:
+  checkpoint.safetensors   weights, AdamW state, step, settings, history (--resume)
+  model.safetensors        inference weights (authors' key layout, config in metadata)
+  model-fp16.safetensors   the same in float16
+  train-report.html        loss curve, validation F1/AUC over time, sample predictions
+  train-log.jsonl          one line per step and per validation
+Ctrl-C (or SIGTERM) stops after the current step and writes a checkpoint.
+
+Options:
+      --data <source>            synth:<photos dir>[#split] (synthetic manipulations made on
+                                 the fly, default synth:data/photos, the train split), a
+                                 Tp/Gt folder or a JSON pair list as eval reads them
+      --val <source>             Validation data (default synth:data/photos#val)
+      --preset <name>            small (default) or base
+      --config <file>            A config JSON instead of a preset
+      --init <weights>           Start from these weights (.pth, .safetensors): fine-tuning
+      --steps <n>                Optimizer steps (default 2000; with --resume: extend the run)
+      --batch <n>                Images per micro-batch (default 8)
+      --accumulate <n>           Micro-batches per optimizer step (default 1)
+      --lr <x>                   Peak learning rate (default 2e-4, the authors')
+      --min-lr <x>               Final learning rate of the cosine decay (default 5e-7)
+      --warmup-steps <n>         Linear warm-up (default 5% of the steps, at most 500)
+      --weight-decay <x>         AdamW decoupled weight decay (default 0.05)
+      --seed <n>                 Seed of the initial weights and the data (default 1)
+      --validate-every <n>       Steps between validations (default 100)
+      --val-count <n>            Validation images (default 32)
+      --checkpoint-minutes <x>   Minutes between checkpoints (default 3)
+      --backend <wasm|cpu>       TensorFlow.js backend (default wasm)
+      --out <dir>                Run folder (required)
+      --resume                   Continue the run in --out from its checkpoint
+  -h, --help                     Show this help
+
+Exit codes: 0 done; 1 failed (bad data everywhere, a diverged loss, a write error: the
+last good checkpoint is kept); 2 usage error; 130 stopped with a checkpoint.`;
+
 export const USAGE: Record<string, string> = {
   detect: DETECT_USAGE,
   convert: CONVERT_USAGE,
   export: EXPORT_USAGE,
   eval: EVAL_USAGE,
   synth: SYNTH_USAGE,
+  train: TRAIN_USAGE,
   serve: SERVE_USAGE,
   scan: SCAN_USAGE,
   worker: WORKER_USAGE,

@@ -26,6 +26,8 @@ export type SparseViTErrorCode =
   | 'ABORTED'
   /** A call's arguments are wrong (bad threshold, unknown device name, ...). */
   | 'INVALID_ARGUMENT'
+  /** Training stopped: the loss became NaN or infinite (the last good checkpoint is kept). */
+  | 'TRAINING_DIVERGED'
   /** A file could not be read or written. */
   | 'IO_ERROR';
 

@@ -4,6 +4,7 @@ export { SparseViTError, abortError, isSparseViTError, throwIfAborted, type Spar
 export {
   BASE_CONFIG,
   PRESETS,
+  SMALL_CONFIG,
   sparseSizes,
   stageSides,
   validateConfig,

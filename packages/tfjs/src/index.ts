@@ -4,5 +4,5 @@
 export * from '@sparsevit/core';
 export { loadModel, loadTfjsBackend, decodeRawImage, type LoadBackendOptions, type LoadModelOptions, type TfjsSparseViTModel, type TfjsWeightsInput } from './load-model';
 export { createTfjsBackend, type CreateTfjsBackendOptions, type TfjsBackend, type TfjsForwardData } from './tfjs-backend';
-export { TfjsTensorOps, type Tfjs } from './tfjs-tensor-ops';
+export { TfjsTensorOps, type Tfjs, type TfjsTensorOpsOptions } from './tfjs-tensor-ops';
 export { selectBackend, type TfjsBackendName, type WasmOptions } from './select-backend';

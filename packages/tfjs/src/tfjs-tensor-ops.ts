@@ -8,6 +8,16 @@ export type Tfjs = typeof tfc;
 type Tensor = tfc.Tensor;
 type Tensor4D = tfc.Tensor4D;
 
+export interface TfjsTensorOpsOptions {
+  /**
+   * Hold every weight as a trainable `tf.Variable` in the graph's own layout (OIHW convolutions,
+   * `[in, out]` linears), so that `tf.variableGrads` over a pass of the graph reaches all of them
+   * (`@sparsevit/train`). Every op then stays on differentiable tfjs ops: the wasm shortcut that
+   * cuts tensors through `dataSync` (see `cut`) is not taken. Default false.
+   */
+  trainable?: boolean;
+}
+
 /**
  * `[O, I/groups, kH, kW]` (PyTorch OIHW) -> `[kH, kW, I/groups, O]` (TensorFlow HWIO), in JS once
  * at load. A depthwise weight `[C, 1, kH, kW]` becomes `[kH, kW, 1, C]`, which has the memory
@@ -64,13 +74,21 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
   private nextId = 0;
   private ids = new WeakMap<Tensor, number>();
 
+  private readonly trainable: boolean;
+
   constructor(
     readonly tf: Tfjs,
     weights: GraphWeights,
+    options: TfjsTensorOpsOptions = {},
   ) {
+    this.trainable = options.trainable ?? false;
     try {
       for (const [name, w] of weights) {
-        if (w.shape.length === 4) {
+        if (this.trainable) {
+          // OIHW as the graph states it: `conv2d` transposes a non-HWIO weight inside the pass,
+          // which the gradient tape follows back to the variable.
+          this.weights.set(name, tf.variable(tf.tensor(w.data, [...w.shape], 'float32'), true));
+        } else if (w.shape.length === 4) {
           const t = oihwToHwio(w);
           const tensor = tf.tensor4d(t.data, t.shape, 'float32');
           this.hwio.add(tensor);
@@ -88,6 +106,15 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
   /** Number of weight tensors held. */
   get size(): number {
     return this.weights.size;
+  }
+
+  /**
+   * The trainable variables by graph weight name (only with `trainable: true`), in the graph's
+   * layout: what `tf.variableGrads` differentiates and an optimizer updates.
+   */
+  variables(): Map<string, tfc.Variable> {
+    if (!this.trainable) throw new SparseViTError('INVALID_ARGUMENT', 'TfjsTensorOps: variables() needs { trainable: true }');
+    return this.weights as Map<string, tfc.Variable>;
   }
 
   /** Frees the weight tensors. */
@@ -435,7 +462,7 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
   private cut(x: Tensor, lengths: readonly number[]): Tensor[] {
     const tf = this.tf;
     const flat = tf.reshape(x, [-1]);
-    if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32') return tf.split(flat, [...lengths]);
+    if (this.trainable || tf.getBackend() !== 'wasm' || x.dtype !== 'float32') return tf.split(flat, [...lengths]);
     const values = flat.dataSync() as Float32Array;
     let offset = 0;
     return lengths.map((n) => tf.tensor1d(values.subarray(offset, (offset += n)), 'float32'));

@@ -1,0 +1,269 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { SparseViTError, prepareGraphWeights, readWeights, resolveConfig, validateConfig, type SparseViTConfig } from '@sparsevit/core';
+import { numberOption, parseCommandArgs } from '../args';
+import { oneLine } from '../errors';
+import { TRAIN_USAGE, printHelp } from '../help';
+import { UsageError } from '../usage-error';
+import { version } from '../version';
+
+const TRAIN_OPTIONS = {
+  data: { type: 'string' },
+  val: { type: 'string' },
+  preset: { type: 'string' },
+  config: { type: 'string' },
+  init: { type: 'string' },
+  steps: { type: 'string' },
+  batch: { type: 'string' },
+  accumulate: { type: 'string' },
+  lr: { type: 'string' },
+  'min-lr': { type: 'string' },
+  'warmup-steps': { type: 'string' },
+  'weight-decay': { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'boolean' },
+  'checkpoint-minutes': { type: 'string' },
+  'validate-every': { type: 'string' },
+  'val-count': { type: 'string' },
+  backend: { type: 'string' },
+} as const;
+
+/** Everything that defines a run; stored in its checkpoint so `--resume` continues the same run. */
+export interface TrainSettings {
+  data: string;
+  val: string;
+  steps: number;
+  batch: number;
+  accumulate: number;
+  lr: number;
+  minLr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  seed: number;
+  init: string | null;
+  backend: 'wasm' | 'cpu';
+  checkpointMinutes: number;
+  validateEvery: number;
+  valCount: number;
+}
+
+interface RunState {
+  settings: TrainSettings;
+  history: import('@sparsevit/train').StepRecord[];
+  validation: import('@sparsevit/train').ValidationPoint[];
+  wallSeconds: number;
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+export const MODEL_FILE = 'model.safetensors';
+export const MODEL_FP16_FILE = 'model-fp16.safetensors';
+export const REPORT_FILE = 'train-report.html';
+
+function parseSettings(values: Record<string, string | boolean | undefined>): TrainSettings {
+  const num = (name: keyof typeof TRAIN_OPTIONS, rules: { integer?: boolean; min?: number; max?: number } = {}) => numberOption('train', name, values[name] as string | undefined, rules);
+  const steps = num('steps', { integer: true, min: 1 }) ?? 2000;
+  const backend = (values.backend as string | undefined) ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got "${backend}"`, 'train');
+  return {
+    data: (values.data as string | undefined) ?? 'synth:data/photos',
+    val: (values.val as string | undefined) ?? 'synth:data/photos#val',
+    steps,
+    batch: num('batch', { integer: true, min: 1, max: 256 }) ?? 8,
+    accumulate: num('accumulate', { integer: true, min: 1, max: 256 }) ?? 1,
+    lr: num('lr', { min: 0, max: 1 }) ?? 2e-4,
+    minLr: num('min-lr', { min: 0, max: 1 }) ?? 5e-7,
+    warmupSteps: num('warmup-steps', { integer: true, min: 0 }) ?? Math.min(500, Math.ceil(steps * 0.05)),
+    weightDecay: num('weight-decay', { min: 0, max: 1 }) ?? 0.05,
+    seed: num('seed', { integer: true, min: 0, max: 2 ** 31 }) ?? 1,
+    init: (values.init as string | undefined) ?? null,
+    backend,
+    checkpointMinutes: num('checkpoint-minutes', { min: 0.01 }) ?? 3,
+    validateEvery: num('validate-every', { integer: true, min: 1 }) ?? 100,
+    valCount: num('val-count', { integer: true, min: 1, max: 10000 }) ?? 32,
+  };
+}
+
+/** Writes `bytes` to `path` through a temporary file in the same folder and a rename. */
+async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temp, bytes);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    const e = error as NodeJS.ErrnoException;
+    throw new SparseViTError('IO_ERROR', `could not write ${path}: ${e.code ?? ''} ${e.message} (the previous file, if any, is kept)`, { cause: error });
+  }
+}
+
+async function openSource(spec: string, config: SparseViTConfig, seed: number, defaultSplit: 'train' | 'val') {
+  const { synthSource, datasetSource } = await import('../train/training-data');
+  if (spec.startsWith('synth:')) {
+    const [root, split = defaultSplit] = spec.slice('synth:'.length).split('#');
+    if (split !== 'train' && split !== 'val' && split !== 'test') throw new UsageError(`unknown photo split "${split}" (train, val, test)`, 'train');
+    return synthSource(root, split, config, seed);
+  }
+  return datasetSource(spec, config);
+}
+
+/** `sparsevit train`: returns the exit code (0 done, 1 failed, 130 interrupted with a checkpoint). */
+export async function trainCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('train', argv, TRAIN_OPTIONS);
+  if (values.help) return printHelp(TRAIN_USAGE);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, 'train');
+  if (typeof values.out !== 'string') throw new UsageError('--out is required (the run folder: checkpoint, model, report)', 'train');
+  const out = resolve(values.out);
+  const checkpointPath = join(out, CHECKPOINT_FILE);
+  const train = await import('@sparsevit/train');
+  const tf = await import('@tensorflow/tfjs-core');
+
+  // Settings and config: from the checkpoint when resuming, from the flags otherwise.
+  let settings: TrainSettings;
+  let config: SparseViTConfig;
+  let resumed: Awaited<ReturnType<typeof train.decodeCheckpoint<RunState>>> | undefined;
+  if (values.resume) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(checkpointPath);
+    } catch (error) {
+      throw new SparseViTError('IO_ERROR', `--resume: no checkpoint at ${checkpointPath}`, { cause: error });
+    }
+    resumed = await train.decodeCheckpoint<RunState>(bytes);
+    config = resumed.config;
+    settings = resumed.run.settings;
+    // A resumed run may be extended: --steps is the only flag that may change.
+    if (values.steps !== undefined) settings = { ...settings, steps: parseSettings(values).steps };
+  } else {
+    settings = parseSettings(values);
+    if (typeof values.config === 'string') config = validateConfig(JSON.parse(await readFile(values.config, 'utf8')));
+    else config = resolveConfig((values.preset as string | undefined) ?? 'small', undefined);
+  }
+  await mkdir(out, { recursive: true });
+
+  // The engine: tfjs wasm (XNNPACK, with the training kernels @sparsevit/train registers) or cpu.
+  if (settings.backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  else await import('@tensorflow/tfjs-backend-cpu');
+  await tf.setBackend(settings.backend);
+  await tf.ready();
+
+  // Starting weights: a checkpoint, --init (any weights file: fine-tuning), or a fresh init.
+  let weights;
+  if (resumed) weights = resumed.state.weights;
+  else if (settings.init) {
+    const { openFileSource } = await import('@sparsevit/node');
+    const source = await openFileSource(settings.init);
+    try {
+      const store = await readWeights(source, {});
+      weights = prepareGraphWeights(store, config, { consume: true });
+    } finally {
+      await source.close?.();
+    }
+  } else weights = prepareGraphWeights(train.initialStateDict(config, settings.seed), config, { consume: true });
+
+  const trainer = new train.Trainer({
+    tf: tf as never,
+    config,
+    weights,
+    weightDecay: settings.weightDecay,
+    schedule: { lr: settings.lr, minLr: settings.minLr, warmupSteps: settings.warmupSteps, totalSteps: settings.steps },
+  });
+  if (resumed) trainer.restore(resumed.state);
+  const state: RunState = resumed?.run ?? { settings, history: [], validation: [], wallSeconds: 0 };
+  state.settings = settings;
+
+  const { stepBatches, validationBatches } = await import('../train/training-data');
+  const source = await openSource(settings.data, config, settings.seed, 'train');
+  const valSource = await openSource(settings.val, config, settings.seed + 1, 'val');
+  const validation = { batches: await validationBatches(valSource, config, settings.valCount, settings.batch) };
+  const { renderTrainReport } = await import('../train/train-report');
+  const { createProgress } = await import('../progress');
+  process.stderr.write(`sparsevit train: ${source.describe}; validation: ${valSource.describe}\n`);
+  process.stderr.write(`sparsevit train: config ${JSON.stringify(config)}, ${settings.backend}, batch ${settings.batch} x ${settings.accumulate}, ${settings.steps} steps, out ${out}\n`);
+
+  const started = performance.now();
+  const wall = () => state.wallSeconds + (performance.now() - started) / 1000;
+  const log = join(out, 'train-log.jsonl');
+  const progress = createProgress(settings.steps, process.stderr, { alreadyDone: trainer.step, label: 'train' });
+  const report = async (status: string) => {
+    const sample = validation.batches[0];
+    const samples = sample ? { batch: sample, probability: trainer.predict(sample.images, sample.n).probability } : undefined;
+    const html = await renderTrainReport({
+      title: `sparsevit train: ${out}`,
+      settings: { ...settings, sparsevit: version },
+      config,
+      history: state.history,
+      validation: state.validation,
+      skipped: [...source.skipped, ...valSource.skipped],
+      samples,
+      wallSeconds: wall(),
+      status,
+    });
+    await writeAtomic(join(out, REPORT_FILE), html);
+  };
+  const exportModel = async () => {
+    const graph = trainer.graphWeights();
+    const metadata = {
+      'sparsevit.trained': JSON.stringify({ data: source.describe, steps: trainer.step, seed: settings.seed, by: `sparsevit train ${version}` }),
+    };
+    await writeAtomic(join(out, MODEL_FILE), train.exportInferenceWeights(graph, config, { metadata }));
+    await writeAtomic(join(out, MODEL_FP16_FILE), train.exportInferenceWeights(graph, config, { metadata, fp16: true }));
+  };
+  const saveCheckpoint = async (reason: string) => {
+    state.wallSeconds = wall();
+    const bytes = train.encodeCheckpoint<RunState>({ state: trainer.state(), config, run: state });
+    await writeAtomic(checkpointPath, bytes);
+    await exportModel();
+    await report(reason === 'end' ? 'finished' : reason === 'stopped' ? 'stopped (resume with --resume)' : 'in progress');
+  };
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) progress.log('sparsevit train: stopping after this step (a checkpoint is written; resume with --resume)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let lastLoss = Number.NaN;
+  try {
+    const result = await train.runTraining({
+      trainer,
+      steps: settings.steps,
+      batches: stepBatches(source, config, settings.batch, settings.accumulate, settings.seed),
+      validation,
+      validateEvery: settings.validateEvery,
+      checkpointSeconds: settings.checkpointMinutes * 60,
+      signal: controller.signal,
+      saveCheckpoint,
+      onStep(record) {
+        state.history.push(record);
+        lastLoss = record.loss;
+        progress.setLabel(`train loss ${record.loss.toFixed(4)} ${record.imagesPerSecond.toFixed(2)} img/s`);
+        progress.update(record.step, 0);
+        void writeFile(log, `${JSON.stringify({ type: 'step', ...record, wallSeconds: wall() })}\n`, { flag: 'a' }).catch(() => undefined);
+      },
+      onValidation(point) {
+        state.validation.push(point);
+        progress.log(`step ${point.step}: validation pixel F1 ${point.pixelF1.toFixed(3)}, image AUC ${point.imageAuc?.toFixed(3) ?? 'n/a'}, loss ${point.loss.toFixed(4)}`);
+        void writeFile(log, `${JSON.stringify({ type: 'validation', ...point, wallSeconds: wall() })}\n`, { flag: 'a' }).catch(() => undefined);
+      },
+    });
+    progress.stop();
+    process.stderr.write(
+      `sparsevit train: ${result.stopped ? 'stopped' : 'done'} at step ${result.step} (loss ${lastLoss.toFixed(4)}, ${(wall() / 60).toFixed(1)} min); ${join(out, MODEL_FILE)}, ${join(out, MODEL_FP16_FILE)}, ${join(out, REPORT_FILE)}\n`,
+    );
+    return result.stopped ? 130 : 0;
+  } catch (error) {
+    progress.stop();
+    if ((error as SparseViTError).code === 'TRAINING_DIVERGED') process.stderr.write(`sparsevit train: ${oneLine(String((error as Error).message))}; the last good checkpoint is ${checkpointPath}\n`);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    trainer.dispose();
+    await source.close();
+    await valSource.close();
+  }
+}

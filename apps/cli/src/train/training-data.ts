@@ -1,0 +1,159 @@
+import { SparseViTError, preprocess, resizeMaskNearest, type SparseViTConfig } from '@sparsevit/core';
+import type { TrainingBatch } from '@sparsevit/train';
+import { loadDataset } from '../eval/dataset';
+
+/** Where a run's samples come from: synthetic manipulations made on the fly, or a Tp/Gt dataset. */
+export interface TrainingSource {
+  /** What the report and log call it. */
+  describe: string;
+  /** Number of distinct samples (Infinity for synthetic data). */
+  size: number;
+  /** Sample `index`, preprocessed for the model; `undefined` when it cannot be read (counted). */
+  sample(index: number): Promise<{ image: Float32Array; mask: Float32Array; kind: string } | undefined>;
+  /** Samples that could not be read, with the reason. */
+  skipped: { id: string; code: string; message: string }[];
+  close(): Promise<void>;
+}
+
+function toMaskFloats(mask: Uint8Array, width: number, height: number, size: number): Float32Array {
+  const resized = width === size && height === size ? mask : resizeMaskNearest(mask, width, height, size, size);
+  const out = new Float32Array(size * size);
+  for (let i = 0; i < out.length; i++) out[i] = resized[i] > 0 ? 1 : 0;
+  return out;
+}
+
+/** `synth:<photos folder>[#split]`: photos of the manifest's split (train by default). */
+export async function synthSource(photosRoot: string, split: 'train' | 'val' | 'test', config: SparseViTConfig, seed: number): Promise<TrainingSource> {
+  const { createSynthesizer, loadPhotoManifest } = await import('@sparsevit/synth');
+  const photos = loadPhotoManifest(photosRoot)[split];
+  if (photos.length === 0) throw new SparseViTError('INVALID_ARGUMENT', `no ${split} photos under ${photosRoot} (run tooling/scripts/fetch-photos.mjs)`);
+  const synth = await createSynthesizer({ photos, seed, size: config.img_size });
+  const skipped = synth.skipped.map((s) => ({ id: s.path, code: s.error.code, message: s.error.message }));
+  return {
+    describe: `synthetic manipulations of ${synth.photos.length} ${split} photos in ${photosRoot} (seed ${seed})`,
+    size: Number.POSITIVE_INFINITY,
+    skipped,
+    async sample(index) {
+      const s = await synth.sample(index);
+      const image = preprocess({ data: s.rgb, width: s.width, height: s.height, channels: 3 }, config.img_size);
+      return { image, mask: toMaskFloats(s.mask, s.width, s.height, config.img_size), kind: s.kind };
+    },
+    close: () => synth.close(),
+  };
+}
+
+/** A Tp/Gt folder or JSON pair list, as `sparsevit eval` reads it; unreadable pairs are skipped and counted. */
+export async function datasetSource(target: string, config: SparseViTConfig): Promise<TrainingSource> {
+  const { decodeImage } = await import('@sparsevit/node');
+  const dataset = await loadDataset(target, { skipUnpaired: true });
+  if (dataset.items.length === 0) throw new SparseViTError('INVALID_ARGUMENT', `no image/mask pairs in ${target}`);
+  const skipped: TrainingSource['skipped'] = [];
+  const failed = new Set<number>();
+  return {
+    describe: `${dataset.items.length} pairs from ${dataset.path}`,
+    size: dataset.items.length,
+    skipped,
+    async sample(index) {
+      const i = index % dataset.items.length;
+      if (failed.has(i)) return undefined;
+      const item = dataset.items[i];
+      try {
+        const image = await decodeImage(item.image);
+        let mask = new Uint8Array(image.width * image.height);
+        if (item.mask) {
+          const m = await decodeImage(item.mask);
+          const gray = new Uint8Array(m.width * m.height);
+          for (let p = 0; p < gray.length; p++) gray[p] = m.data[p * m.channels] > 127 ? 1 : 0;
+          mask = m.width === image.width && m.height === image.height ? gray : resizeMaskNearest(gray, m.width, m.height, image.width, image.height);
+        }
+        return { image: preprocess(image, config.img_size), mask: toMaskFloats(mask, image.width, image.height, config.img_size), kind: item.mask ? 'manipulated' : 'authentic' };
+      } catch (error) {
+        failed.add(i);
+        const e = error as { code?: string; message?: string };
+        skipped.push({ id: item.id, code: e.code ?? 'IO_ERROR', message: String(e.message ?? error).slice(0, 300) });
+        return undefined;
+      }
+    },
+    async close() {},
+  };
+}
+
+/**
+ * The micro-batches of optimizer step `step`: samples `(step * perStep + k)` for a synthetic
+ * source (a pure function of the step, so a resumed run sees the same data), a seeded
+ * permutation per epoch for a dataset. An unreadable sample is replaced by the next index.
+ */
+export function stepBatches(source: TrainingSource, config: SparseViTConfig, microBatch: number, accumulate: number, seed: number) {
+  const perStep = microBatch * accumulate;
+  const s = config.img_size;
+  const order = (epoch: number): number[] => {
+    const n = source.size;
+    const idx = Array.from({ length: n }, (_, i) => i);
+    let state = (seed * 2654435761 + epoch * 40503) >>> 0;
+    for (let i = n - 1; i > 0; i--) {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      const j = state % (i + 1);
+      [idx[i], idx[j]] = [idx[j], idx[i]];
+    }
+    return idx;
+  };
+  const orders = new Map<number, number[]>();
+  const indexAt = (k: number): number => {
+    if (!Number.isFinite(source.size)) return k;
+    const epoch = Math.floor(k / source.size);
+    if (!orders.has(epoch)) {
+      orders.clear();
+      orders.set(epoch, order(epoch));
+    }
+    return (orders.get(epoch) as number[])[k % source.size];
+  };
+  return async (step: number): Promise<TrainingBatch[]> => {
+    const batches: TrainingBatch[] = [];
+    for (let a = 0; a < accumulate; a++) {
+      const base = (step * accumulate + a) * microBatch;
+      const samples = await Promise.all(
+        Array.from({ length: microBatch }, async (_, k) => {
+          // Replaced by later indices of a far range when unreadable; bounded attempts.
+          for (let attempt = 0; attempt < 16; attempt++) {
+            const got = await source.sample(indexAt(base + k + attempt * perStep * 1_000_003));
+            if (got) return got;
+          }
+          throw new SparseViTError('INVALID_ARGUMENT', `training data: 16 samples in a row could not be read (${source.skipped.length} skipped so far)`);
+        }),
+      );
+      const images = new Float32Array(microBatch * 3 * s * s);
+      const masks = new Float32Array(microBatch * s * s);
+      samples.forEach((x, i) => {
+        images.set(x.image, i * 3 * s * s);
+        masks.set(x.mask, i * s * s);
+      });
+      batches.push({ images, masks, n: microBatch });
+    }
+    return batches;
+  };
+}
+
+/** A fixed validation set of `count` samples (indices 0..count-1 of `source`). */
+export async function validationBatches(source: TrainingSource, config: SparseViTConfig, count: number, microBatch: number): Promise<TrainingBatch[]> {
+  const s = config.img_size;
+  const batches: TrainingBatch[] = [];
+  let index = 0;
+  const limit = Number.isFinite(source.size) ? Math.min(count, source.size) : count;
+  for (let done = 0; done < limit; ) {
+    const n = Math.min(microBatch, limit - done);
+    const images = new Float32Array(n * 3 * s * s);
+    const masks = new Float32Array(n * s * s);
+    let filled = 0;
+    while (filled < n && index < limit * 4) {
+      const got = await source.sample(index++);
+      if (!got) continue;
+      images.set(got.image, filled * 3 * s * s);
+      masks.set(got.mask, filled * s * s);
+      filled++;
+    }
+    if (filled === 0) break;
+    batches.push({ images: images.subarray(0, filled * 3 * s * s), masks: masks.subarray(0, filled * s * s), n: filled });
+    done += filled;
+  }
+  return batches;
+}

@@ -1,0 +1,13 @@
+// @sparsevit/train: trains SparseViT on TensorFlow.js, through the one graph definition of
+// @sparsevit/core that every inference backend runs.
+import './register-gradients';
+export { Trainer, type StepResult, type TrainerOptions, type TrainerState, type TrainingBatch } from './trainer';
+export { AdamW, type AdamWOptions, type AdamWSlot } from './adamw';
+export { AUTHORS_LR, AUTHORS_MIN_LR, learningRate, type LrSchedule } from './lr-schedule';
+export { bceWithLogitsLoss } from './loss';
+export { initialStateDict } from './initial-weights';
+export { exportInferenceWeights, graphWeightsToStateDict, type InferenceWeightsOptions } from './export-state-dict';
+export { TRAINING_METADATA_KEY, decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from './checkpoint';
+export { WASM_GRADIENT_KERNELS, registerWasmTrainingKernels } from './wasm-training-kernels';
+export { Random } from './random';
+export { runTraining, validate, type StepRecord, type TrainingRunOptions, type TrainingRunResult, type ValidationPoint, type ValidationSet } from './training-run';

@@ -1,0 +1,3 @@
+import { libraryConfig } from '@sparsevit/tsup-config';
+
+export default libraryConfig();
