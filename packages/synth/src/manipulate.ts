@@ -46,9 +46,15 @@ function drawArea(random: Random, host: Raster, options: ManipulationOptions): n
   return random.logRange(lo, hi);
 }
 
-function drawFeather(random: Random, host: Raster, p: number): number {
+/**
+ * A feather radius (0: hard edge) with probability `p`: 1 to 3 pixels per 256 pixels of image
+ * side, and at most a fifteenth of the region's side, so a small region keeps its core.
+ */
+function drawFeather(random: Random, host: Raster, p: number, areaFraction: number): number {
   if (!random.chance(p)) return 0;
-  return random.intRange(1, 3) * Math.max(1, Math.round(Math.min(host.width, host.height) / 256));
+  const imageScale = Math.max(1, Math.round(Math.min(host.width, host.height) / 256));
+  const regionSide = Math.sqrt(areaFraction * host.width * host.height);
+  return random.intRange(1, Math.max(1, Math.min(3 * imageScale, Math.round(regionSide / 15))));
 }
 
 /** Two passes of a box blur of radius r over `alpha` (w x h floats): a tent of half-width 2r. */
@@ -202,7 +208,7 @@ export function splice(host: Raster, donor: Raster, donorScale: number, random: 
   const shape = plan.render(patch);
   const colorAdjusted = random.chance(1 / 3);
   if (colorAdjusted) patch = brightnessContrast(patch, random.range(0.85, 1.15), random.range(-0.08, 0.08));
-  const feather = drawFeather(random, host, 1 / 3);
+  const feather = drawFeather(random, host, 1 / 3, targetArea);
   const [ex, ey] = rotatedExtents(plan.width, plan.height, angle);
   const [cx, cy] = drawCenter(random, host, ex, ey);
   const { rgb, mask } = composite(host, { patch, shape, cx, cy, angle, feather });
@@ -240,7 +246,7 @@ export function copyMove(host: Raster, random: Random, options: ManipulationOpti
   }
   const patch = resample(host, plan.width, plan.height, { x: best[0], y: best[1], width: rw, height: rh });
   const shape = plan.render(patch);
-  const feather = drawFeather(random, host, 1 / 3);
+  const feather = drawFeather(random, host, 1 / 3, targetArea);
   const { rgb, mask } = composite(host, { patch, shape, cx, cy, angle, feather });
   return { rgb, mask, info: { shape: kind, targetArea, rotation: (angle * 180) / Math.PI, scale, feather } };
 }
@@ -272,7 +278,7 @@ export function removal(host: Raster, random: Random, options: ManipulationOptio
   if (sources.length > 0 && random.chance(0.5)) {
     const [sx, sy] = random.pick(sources);
     const patch = resample(host, plan.width, plan.height, { x: sx, y: sy, width: plan.width, height: plan.height });
-    const feather = drawFeather(random, host, 0.5);
+    const feather = drawFeather(random, host, 0.5, targetArea);
     const { rgb, mask } = composite(host, { patch, shape, cx, cy, angle: 0, feather });
     return { rgb, mask, info: { shape: kind, targetArea, feather, fill: 'patch' } };
   }

@@ -201,9 +201,26 @@ export function rotate90(src: Raster, k: number): Raster {
   return out;
 }
 
-/** OpenCV's sigma for a kernel size when none is given (`getGaussianKernel` with sigma <= 0). */
-export function defaultGaussianSigma(ksize: number): number {
-  return 0.3 * ((ksize - 1) * 0.5 - 1) + 0.8;
+/**
+ * OpenCV's kernels for `GaussianBlur(ksize, sigma=0)`, which albumentations' `GaussianBlur`
+ * calls: for ksize <= 7 `getGaussianKernel` uses these fixed tables, not the sigma formula.
+ */
+const SMALL_GAUSSIAN_KERNELS: Record<number, readonly number[]> = {
+  1: [1],
+  3: [0.25, 0.5, 0.25],
+  5: [0.0625, 0.25, 0.375, 0.25, 0.0625],
+  7: [0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125],
+};
+
+/** OpenCV's Gaussian kernel for an odd size and sigma 0 (default). */
+export function gaussianKernel(ksize: number): Float32Array {
+  const table = SMALL_GAUSSIAN_KERNELS[ksize];
+  if (table) return Float32Array.from(table);
+  const sigma = 0.3 * ((ksize - 1) * 0.5 - 1) + 0.8;
+  const r = (ksize - 1) >> 1;
+  const k = Float32Array.from({ length: ksize }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const sum = k.reduce((a, b) => a + b, 0);
+  return k.map((v) => v / sum);
 }
 
 /** Index reflection without repeating the edge (OpenCV's BORDER_REFLECT_101). */
@@ -213,16 +230,11 @@ function reflect101(i: number, n: number): number {
   return i;
 }
 
-/** Gaussian blur with an odd kernel size and OpenCV's default sigma, separable, reflect-101 border. */
-export function gaussianBlur(src: Raster, ksize: number, sigma = defaultGaussianSigma(ksize)): Raster {
+/** Gaussian blur as OpenCV's `GaussianBlur(src, (k, k), 0)`: separable, reflect-101 border. */
+export function gaussianBlur(src: Raster, ksize: number): Raster {
+  if (ksize < 1 || ksize % 2 !== 1) throw new RangeError(`gaussianBlur: ksize must be odd and >= 1, got ${ksize}`);
   const r = (ksize - 1) >> 1;
-  const kernel = new Float32Array(ksize);
-  let sum = 0;
-  for (let i = 0; i < ksize; i++) {
-    kernel[i] = Math.exp(-((i - r) ** 2) / (2 * sigma * sigma));
-    sum += kernel[i];
-  }
-  for (let i = 0; i < ksize; i++) kernel[i] /= sum;
+  const kernel = gaussianKernel(ksize);
   const { width: w, height: h, channels: c } = src;
   const mid = new Float32Array(w * h * c);
   for (let y = 0; y < h; y++) {

@@ -11,10 +11,14 @@ export type ShapeKind = 'polygon' | 'blob' | 'object';
 /** A shape in unit coordinates: `inside(u, v)` for u, v in [-1, 1]. */
 type UnitShape = (u: number, v: number) => boolean;
 
-/** Star-shaped polygon: 3-10 vertices at sorted random angles and radii 0.45-1. */
+/**
+ * Star-shaped polygon: 3-10 vertices at jittered, evenly spread angles (so the polygon holds its
+ * center and is never a sliver) and radii 0.45-1.
+ */
 function polygonShape(random: Random): UnitShape {
   const n = random.intRange(3, 10);
-  const angles = Array.from({ length: n }, () => random.range(0, 2 * Math.PI)).sort((a, b) => a - b);
+  const offset = random.range(0, 2 * Math.PI);
+  const angles = Array.from({ length: n }, (_, i) => offset + ((i + random.range(-0.3, 0.3)) * 2 * Math.PI) / n);
   const radii = angles.map(() => random.range(0.45, 1));
   const xs = angles.map((a, i) => Math.cos(a) * radii[i]);
   const ys = angles.map((a, i) => Math.sin(a) * radii[i]);
@@ -150,7 +154,9 @@ function growRegion(image: Raster, sx: number, sy: number, target: number): Rast
     tolerance *= 1.35;
   }
   if (count < target / 3) return null;
-  let mask = inside;
+  // Closing (dilate, then erode, radius 2) fills the speckle a textured region leaves, then
+  // majority passes smooth the outline.
+  let mask = erode(dilate(inside, w, h, 2), w, h, 2);
   for (let pass = 0; pass < 2; pass++) {
     const next = new Uint8Array(w * h);
     for (let y = 0; y < h; y++) {
@@ -170,4 +176,35 @@ function growRegion(image: Raster, sx: number, sy: number, target: number): Rast
     mask = next;
   }
   return { data: mask, width: w, height: h, channels: 1 };
+}
+
+/** Binary dilation by a (2r+1) square, separable. */
+function dilate(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
+  return morph(mask, w, h, r, 1);
+}
+
+/** Binary erosion by a (2r+1) square, separable; outside the box counts as set (no edge erosion). */
+function erode(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
+  return morph(mask, w, h, r, 0);
+}
+
+/** `hit` 1: a pixel is set when any neighbour is (dilation); 0: cleared when any is clear (erosion). */
+function morph(mask: Uint8Array, w: number, h: number, r: number, hit: 0 | 1): Uint8Array {
+  const pass = (src: Uint8Array, horizontal: boolean): Uint8Array => {
+    const out = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let v = 1 - hit;
+        for (let k = -r; k <= r && v !== hit; k++) {
+          const xx = horizontal ? x + k : x;
+          const yy = horizontal ? y : y + k;
+          if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+          if (src[yy * w + xx] === hit) v = hit;
+        }
+        out[y * w + x] = v;
+      }
+    }
+    return out;
+  };
+  return pass(pass(mask, true), false);
 }
