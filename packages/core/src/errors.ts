@@ -18,6 +18,11 @@ export type SparseViTErrorCode =
   | 'INVALID_IMAGE'
   /** The image has more pixels than the configured limit. */
   | 'IMAGE_TOO_LARGE'
+  /**
+   * The image decodes, but its shape is outside what the pipeline takes: a side longer than
+   * `MAX_IMAGE_SIDE` or an aspect ratio beyond `MAX_ASPECT_RATIO` (a 50,000,000 x 1 strip).
+   */
+  | 'UNSUPPORTED_IMAGE_SHAPE'
   /** The requested execution backend or device is not available here. */
   | 'BACKEND_UNAVAILABLE'
   /** The model was used after `dispose()`. */
@@ -31,6 +36,19 @@ export type SparseViTErrorCode =
   /** A file could not be read or written. */
   | 'IO_ERROR';
 
+/**
+ * Longest message a `SparseViTError` carries, in characters. Messages quote file data (names,
+ * keys, values), which readers already cut (`quoteText`, `describeValue`); this is the backstop,
+ * so that no input can make an error message itself large. `details` keeps the full lists.
+ */
+export const MAX_ERROR_MESSAGE_LENGTH = 1900;
+
+function boundMessage(message: string): string {
+  if (message.length <= MAX_ERROR_MESSAGE_LENGTH) return message;
+  const note = ` ... (cut from ${message.length} characters)`;
+  return message.slice(0, MAX_ERROR_MESSAGE_LENGTH - note.length) + note;
+}
+
 export class SparseViTError extends Error {
   override readonly name = 'SparseViTError';
   readonly code: SparseViTErrorCode;
@@ -38,7 +56,7 @@ export class SparseViTError extends Error {
   readonly details?: unknown;
 
   constructor(code: SparseViTErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(boundMessage(String(message)), options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options?.details;
   }

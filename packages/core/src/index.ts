@@ -1,8 +1,10 @@
 // @sparsevit/core: SparseViT defined once, plus everything around it that is runtime-agnostic.
-export { SparseViTError, abortError, isSparseViTError, throwIfAborted, type SparseViTErrorCode } from './errors';
+export { MAX_ERROR_MESSAGE_LENGTH, SparseViTError, abortError, isSparseViTError, throwIfAborted, type SparseViTErrorCode } from './errors';
+export { MAX_QUOTED_CHARS, describeValue, quoteText } from './message-text';
 
 export {
   BASE_CONFIG,
+  CONFIG_LIMITS,
   PRESETS,
   SMALL_CONFIG,
   sparseSizes,
@@ -19,9 +21,9 @@ export { expectedStateDict, type ExpectedTensor } from './graph/state-dict-layou
 export { prepareGraphWeights, validateStateDict, type PrepareGraphWeightsOptions } from './graph/prepare-graph-weights';
 export { graphCost, type GraphCost } from './graph/graph-cost';
 
-export { DTYPE_BYTES, numel, type DType, type TensorStore, type WeightTensor } from './weights/tensor';
+export { DTYPE_BYTES, numel, type DType, type TensorCheck, type TensorInfo, type TensorStore, type WeightTensor } from './weights/tensor';
 export { blobSource, bytesSource, type ByteSource } from './weights/byte-source';
-export { readSafetensors, writeSafetensors, SAFETENSORS_MAX_HEADER_BYTES } from './weights/safetensors';
+export { readSafetensors, writeSafetensors, SAFETENSORS_MAX_HEADER_BYTES, type ReadSafetensorsOptions } from './weights/safetensors';
 export { convertStore, float32Tensor, isFloatDType, toFloat32 } from './weights/convert';
 export {
   bf16BitsToF32,
@@ -34,11 +36,22 @@ export {
   float32ToF16Bytes,
 } from './weights/half';
 export { detectWeightsFormat, readWeights, type ReadWeightsOptions, type WeightsFormat } from './weights/load-weights';
-export { readPyTorchCheckpoint, type PyTorchCheckpointOptions } from './weights/pytorch-checkpoint';
+export { MAX_STRIDED_COPY_FACTOR, MAX_VIEW_EXPANSION, readPyTorchCheckpoint, type PyTorchCheckpointOptions } from './weights/pytorch-checkpoint';
+export { PICKLE_COPIES_ALLOWANCE, PICKLE_COPIES_PER_BYTE, PICKLE_MAX_MEMO, PICKLE_MAX_OBJECTS, PICKLE_MAX_STACK } from './weights/pickle';
+export { MAX_ZIP_READ_FACTOR } from './weights/zip';
 
 export { CONFIG_METADATA_KEY, resolveConfig, type ConfigInput } from './config/resolve-config';
 
-export { DEFAULT_MAX_PIXELS, assertPixelLimit, validateRawImage, type RawImage, type ValidateRawImageOptions } from './image/raw-image';
+export {
+  DEFAULT_MAX_PIXELS,
+  MAX_ASPECT_RATIO,
+  MAX_IMAGE_SIDE,
+  assertImageShape,
+  assertPixelLimit,
+  validateRawImage,
+  type RawImage,
+  type ValidateRawImageOptions,
+} from './image/raw-image';
 export { cmykToRgb, toRgb } from './image/to-rgb';
 export { resizeLinearU8 } from './image/resize-linear';
 export { IMAGENET_MEAN, IMAGENET_STD, normalizeToChw, type NormalizeOptions } from './image/normalize';

@@ -1,4 +1,5 @@
 import { SparseViTError } from '../errors';
+import { describeValue } from '../message-text';
 
 /**
  * SparseViT's hyper-parameters, named after the reference constructor
@@ -77,6 +78,27 @@ function isPositiveInt(v: unknown): v is number {
 }
 
 /**
+ * Upper bounds `validateConfig` puts on a config, whoever states it (`--config`, or the metadata
+ * of a weights file, which is not to be trusted further than the file). Every published or
+ * trainable configuration is far inside them; what they stop is a file whose metadata asks for
+ * an 8192 x 8192 network input (256x the work and memory of the published 512) or a billion
+ * blocks. The widths and depths must also match the weights, key for key, so in practice the
+ * weights bound them too; `img_size` is bounded only here.
+ */
+export const CONFIG_LIMITS = {
+  /** Largest network input side: 4x the published 512 (16x its work per image). */
+  img_size: 2048,
+  /** Most blocks in one stage (the fusion head further needs depth[2] < 25, depth[3] < 8). */
+  depth: 64,
+  /** Widest stage, and widest attention head. */
+  embed_dim: 4096,
+  /** Largest MLP expansion ratio. */
+  mlp_ratio: 16,
+  /** Most entries of a sparsity schedule (`s_blocks3`, `s_blocks4`). */
+  schedule_length: 64,
+} as const;
+
+/**
  * Checks a config (for instance parsed from a user's JSON) and returns it typed. Every problem is
  * reported in one error, so a user fixes the file once.
  */
@@ -86,24 +108,35 @@ export function validateConfig(input: unknown): SparseViTConfig {
     throw new SparseViTError('INVALID_CONFIG', 'config must be a JSON object');
   }
   const c = input as Record<string, unknown>;
-  const intArray = (key: string, length?: number) => {
+  // Values are quoted with describeValue: a config can come from a file's metadata, and a
+  // million-entry array or a megabyte string must not become a megabyte message.
+  const intArray = (key: string, length: number | undefined, max: number, maxLength = length) => {
     const v = c[key];
-    if (!Array.isArray(v) || !v.every(isPositiveInt) || (length !== undefined && v.length !== length)) {
-      problems.push(`${key} must be an array of ${length ?? 'some'} positive integers, got ${JSON.stringify(v)}`);
+    if (!Array.isArray(v) || (length !== undefined && v.length !== length) || (maxLength !== undefined && v.length > maxLength) || !v.every(isPositiveInt)) {
+      const count = length ?? (maxLength === undefined ? 'some' : `at most ${maxLength}`);
+      problems.push(`${key} must be an array of ${count} positive integers, got ${describeValue(v)}`);
       return false;
     }
-    return true;
+    const over = v.findIndex((d) => d > max);
+    if (over >= 0) problems.push(`${key}[${over}] = ${v[over]} is over the limit of ${max} (CONFIG_LIMITS)`);
+    return over < 0;
   };
-  intArray('depth', 4);
-  intArray('embed_dim', 4);
-  if (!isPositiveInt(c.head_dim)) problems.push(`head_dim must be a positive integer, got ${JSON.stringify(c.head_dim)}`);
-  if (!isPositiveInt(c.img_size)) problems.push(`img_size must be a positive integer, got ${JSON.stringify(c.img_size)}`);
-  intArray('s_blocks3');
-  intArray('s_blocks4');
+  const boundedInt = (key: string, max: number) => {
+    const v = c[key];
+    if (!isPositiveInt(v)) problems.push(`${key} must be a positive integer, got ${describeValue(v)}`);
+    else if (v > max) problems.push(`${key} = ${v} is over the limit of ${max} (CONFIG_LIMITS)`);
+  };
+  intArray('depth', 4, CONFIG_LIMITS.depth);
+  intArray('embed_dim', 4, CONFIG_LIMITS.embed_dim);
+  boundedInt('head_dim', CONFIG_LIMITS.embed_dim);
+  boundedInt('img_size', CONFIG_LIMITS.img_size);
+  intArray('s_blocks3', undefined, Number.MAX_SAFE_INTEGER, CONFIG_LIMITS.schedule_length);
+  intArray('s_blocks4', undefined, Number.MAX_SAFE_INTEGER, CONFIG_LIMITS.schedule_length);
   const mlpRatio = c.mlp_ratio ?? BASE_CONFIG.mlp_ratio;
-  if (typeof mlpRatio !== 'number' || !(mlpRatio > 0)) problems.push(`mlp_ratio must be a positive number, got ${JSON.stringify(mlpRatio)}`);
+  if (typeof mlpRatio !== 'number' || !(mlpRatio > 0)) problems.push(`mlp_ratio must be a positive number, got ${describeValue(mlpRatio)}`);
+  else if (mlpRatio > CONFIG_LIMITS.mlp_ratio) problems.push(`mlp_ratio = ${mlpRatio} is over the limit of ${CONFIG_LIMITS.mlp_ratio} (CONFIG_LIMITS)`);
   const qkvBias = c.qkv_bias ?? BASE_CONFIG.qkv_bias;
-  if (typeof qkvBias !== 'boolean') problems.push(`qkv_bias must be a boolean, got ${JSON.stringify(qkvBias)}`);
+  if (typeof qkvBias !== 'boolean') problems.push(`qkv_bias must be a boolean, got ${describeValue(qkvBias)}`);
   if (problems.length > 0) throw new SparseViTError('INVALID_CONFIG', `invalid SparseViT config:\n- ${problems.join('\n- ')}`, { details: problems });
 
   const config: SparseViTConfig = {

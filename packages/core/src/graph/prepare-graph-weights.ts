@@ -1,7 +1,8 @@
 import type { SparseViTConfig } from '../config/sparsevit-config';
 import { SparseViTError } from '../errors';
+import { MAX_QUOTED_CHARS, quoteText } from '../message-text';
 import { isFloatDType, toFloat32 } from '../weights/convert';
-import { numel, type TensorStore, type WeightTensor } from '../weights/tensor';
+import { numel, type TensorInfo, type TensorStore, type WeightTensor } from '../weights/tensor';
 import { expectedStateDict } from './state-dict-layout';
 import type { GraphWeight, GraphWeights } from './tensor-ops';
 
@@ -10,9 +11,11 @@ const BATCH_NORM_EPS = 1e-5;
 
 /**
  * Checks a state dict against the graph of `config`: every missing, unexpected, mis-shaped or
- * wrongly typed key is listed in one error (`WEIGHTS_MISMATCH`, `details` holds the lists).
+ * wrongly typed key is listed in one error (`WEIGHTS_MISMATCH`, `details` holds the lists; the
+ * message shows the first few, names cut). Only names, dtypes and shapes are read, so it also
+ * checks a file's header before its data is read (`readWeights`' `checkTensors`).
  */
-export function validateStateDict(store: TensorStore, config: SparseViTConfig): void {
+export function validateStateDict(store: { readonly tensors: ReadonlyMap<string, TensorInfo> }, config: SparseViTConfig): void {
   const expected = expectedStateDict(config);
   const missing: string[] = [];
   const unexpected: string[] = [];
@@ -33,7 +36,7 @@ export function validateStateDict(store: TensorStore, config: SparseViTConfig): 
   for (const key of store.tensors.keys()) if (!expected.has(key)) unexpected.push(key);
   if (missing.length + unexpected.length + misshaped.length === 0) return;
   const section = (title: string, items: string[]) =>
-    items.length === 0 ? '' : `\n${title} (${items.length}):\n  ${items.slice(0, 50).join('\n  ')}${items.length > 50 ? `\n  ... and ${items.length - 50} more` : ''}`;
+    items.length === 0 ? '' : `\n${title} (${items.length}):\n  ${items.slice(0, 50).map((k) => (k.length > MAX_QUOTED_CHARS ? quoteText(k) : k)).join('\n  ')}${items.length > 50 ? `\n  ... and ${items.length - 50} more` : ''}`;
   throw new SparseViTError(
     'WEIGHTS_MISMATCH',
     `the weights do not match the SparseViT graph for depth [${config.depth}] and embed_dim [${config.embed_dim}]:` +

@@ -1,6 +1,6 @@
 import { SparseViTError } from '../errors';
 import type { RawImage } from './raw-image';
-import { validateRawImage } from './raw-image';
+import { assertImageShape, validateRawImage } from './raw-image';
 import { toRgb } from './to-rgb';
 import { resizeLinearU8 } from './resize-linear';
 import { normalizeToChw } from './normalize';
@@ -19,10 +19,14 @@ const RGB_CHANNELS: Record<1 | 2 | 3 | 4, readonly number[]> = {
  * `x / 255`, minus ImageNet mean, divided by std.
  *
  * Writes into `out` at `offset` when given (batching: `offset = n * 3 * imgSize * imgSize`), else
- * allocates. Returns the array written.
+ * allocates. Returns the array written. Throws `UNSUPPORTED_IMAGE_SHAPE` for an image with a side
+ * over `MAX_IMAGE_SIDE` or an aspect ratio over `MAX_ASPECT_RATIO` (`assertImageShape`).
  */
 export function preprocess(image: RawImage, imgSize: number, out?: Float32Array, offset = 0): Float32Array {
   validateRawImage(image);
+  // Decoders refuse these from the header; pixels handed in directly are checked here, before
+  // the full-size probability map (Lanczos, at the image's size) is ever asked for.
+  assertImageShape(image.width, image.height);
   if (!(Number.isSafeInteger(imgSize) && imgSize > 0)) {
     throw new SparseViTError('INVALID_ARGUMENT', `imgSize must be a positive integer, got ${String(imgSize)}`);
   }

@@ -23,13 +23,56 @@ export interface RawImage {
  */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
+/**
+ * Longest side of an input image, in pixels. JPEG's own limit is 65,535 and WebP's 16,383; at the
+ * default pixel limit and aspect ratio no image comes near it. It bounds what one image costs
+ * along a side whatever `maxPixels` a caller sets (resampling tables grow with each side).
+ */
+export const MAX_IMAGE_SIDE = 100_000;
+
+/**
+ * Largest ratio of an input image's long side to its short side. Panoramas and long screenshots
+ * stay well inside 100:1; a 50,000,000 x 1 strip (48 KB as a PNG, under the pixel limit) does
+ * not, and the model, which sees every image squeezed to a square, could say nothing about it.
+ */
+export const MAX_ASPECT_RATIO = 100;
+
+/**
+ * Throws `UNSUPPORTED_IMAGE_SHAPE` when a side is longer than `MAX_IMAGE_SIDE` or the aspect
+ * ratio beyond `MAX_ASPECT_RATIO`. `assertPixelLimit` calls it, so decoders refuse such an image
+ * from its header, before decoding it.
+ */
+export function assertImageShape(width: number, height: number): void {
+  if (!isPositiveInt(width) || !isPositiveInt(height)) {
+    throw new SparseViTError('INVALID_IMAGE', `image dimensions must be positive integers, got ${String(width)}x${String(height)}`);
+  }
+  const long = Math.max(width, height);
+  const short = Math.min(width, height);
+  if (long > MAX_IMAGE_SIDE) {
+    throw new SparseViTError(
+      'UNSUPPORTED_IMAGE_SHAPE',
+      `image of ${width}x${height} has a side longer than the limit of ${MAX_IMAGE_SIDE} pixels (MAX_IMAGE_SIDE)`,
+      { details: { width, height, maxSide: MAX_IMAGE_SIDE } },
+    );
+  }
+  if (long > short * MAX_ASPECT_RATIO) {
+    throw new SparseViTError(
+      'UNSUPPORTED_IMAGE_SHAPE',
+      `image of ${width}x${height} has an aspect ratio of ${(long / short).toFixed(1)}:1, beyond the limit of ${MAX_ASPECT_RATIO}:1 (MAX_ASPECT_RATIO)`,
+      { details: { width, height, maxAspectRatio: MAX_ASPECT_RATIO } },
+    );
+  }
+}
+
 function isPositiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 }
 
 /**
- * Throws `IMAGE_TOO_LARGE` when `width * height` exceeds `maxPixels`. Call it with the
- * dimensions from an image header before decoding, so an oversized image costs nothing.
+ * Throws `IMAGE_TOO_LARGE` when `width * height` exceeds `maxPixels`, and
+ * `UNSUPPORTED_IMAGE_SHAPE` for a side or an aspect ratio beyond the limits
+ * (`assertImageShape`). Call it with the dimensions from an image header before decoding, so an
+ * oversized image costs nothing.
  */
 export function assertPixelLimit(width: number, height: number, maxPixels: number = DEFAULT_MAX_PIXELS): void {
   if (!(typeof maxPixels === 'number' && maxPixels > 0 && !Number.isNaN(maxPixels))) {
@@ -46,6 +89,7 @@ export function assertPixelLimit(width: number, height: number, maxPixels: numbe
       { details: { width, height, pixels, maxPixels } },
     );
   }
+  assertImageShape(width, height);
 }
 
 export interface ValidateRawImageOptions {

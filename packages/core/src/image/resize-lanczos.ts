@@ -78,6 +78,14 @@ function checkDim(name: string, v: number): void {
  * intermediate, hence rounded to float32; then a vertical pass. Each output value is a float64
  * sum of float32 samples times float64 weights (`ImagingResampleHorizontal_32bpc`, float32 case),
  * stored as float32. A pass is skipped when its axis keeps its size; same size returns a copy.
+ *
+ * Memory is proportional to the output, not to `inH x outW`: Pillow keeps the whole horizontal
+ * intermediate (every needed source row at the output's width: 512 rows x 50,000,000 columns for
+ * a 50,000,000 x 1 image), this streams it. Source rows are resampled horizontally one at a time,
+ * in order, and each is added into the float64 accumulators of the output rows whose windows
+ * hold it, so every output value is the same sum, over the same taps in the same order, as
+ * Pillow's. An output row is written out when its window closes; only the rows whose windows are
+ * open at once are accumulated (about `2 * 3 * max(1, outH / inH) + 1` of them).
  */
 export function resizeLanczosMap(src: Float32Array, inW: number, inH: number, outW: number, outH: number): Float32Array {
   checkDim('inW', inW);
@@ -91,50 +99,64 @@ export function resizeLanczosMap(src: Float32Array, inW: number, inH: number, ou
   const needVertical = outH !== inH;
   if (!needHorizontal && !needVertical) return Float32Array.from(src);
 
-  const vert = precomputeCoeffs(inH, outH);
-  let img = src;
-  let rowShift = 0;
-  if (needHorizontal) {
-    const horiz = precomputeCoeffs(inW, outW);
-    const yFirst = needVertical ? vert.xmin[0] : 0;
-    const yLast = needVertical ? vert.xmin[outH - 1] + vert.count[outH - 1] : inH;
-    const rows = yLast - yFirst;
-    const tmp = new Float32Array(rows * outW);
+  const horiz = needHorizontal ? precomputeCoeffs(inW, outW) : undefined;
+  const row = needHorizontal ? new Float32Array(outW) : undefined;
+  /** Source row `y` resampled to the output's width (float32, as Pillow's intermediate). */
+  const horizontalRow = (y: number): Float32Array => {
+    if (!horiz || !row) return src.subarray(y * inW, (y + 1) * inW);
     const { ksize, xmin, count, k } = horiz;
-    for (let yy = 0; yy < rows; yy++) {
-      const srow = (yy + yFirst) * inW;
-      const orow = yy * outW;
-      for (let xx = 0; xx < outW; xx++) {
-        const s0 = srow + xmin[xx];
-        const kb = xx * ksize;
-        const n = count[xx];
-        let ss = 0;
-        for (let x = 0; x < n; x++) ss += img[s0 + x] * k[kb + x];
-        tmp[orow + xx] = ss;
-      }
+    const srow = y * inW;
+    for (let xx = 0; xx < outW; xx++) {
+      const s0 = srow + xmin[xx];
+      const kb = xx * ksize;
+      const n = count[xx];
+      let ss = 0;
+      for (let x = 0; x < n; x++) ss += src[s0 + x] * k[kb + x];
+      row[xx] = ss;
     }
-    img = tmp;
-    rowShift = yFirst;
-  }
-  if (!needVertical) return img;
+    return row;
+  };
 
-  const w = outW;
   const out = new Float32Array(outW * outH);
-  const { ksize, xmin, count, k } = vert;
-  // Row-wise accumulation in float64: the same sum, in the same tap order, as Pillow's per-pixel
-  // loop, but reading contiguous rows.
-  const acc = new Float64Array(w);
-  for (let yy = 0; yy < outH; yy++) {
-    const y0 = xmin[yy] - rowShift;
-    const kb = yy * ksize;
-    const n = count[yy];
-    acc.fill(0);
-    for (let y = 0; y < n; y++) {
-      const wy = k[kb + y];
-      const row = (y0 + y) * w;
-      for (let xx = 0; xx < w; xx++) acc[xx] += img[row + xx] * wy;
-    }
-    out.set(acc, yy * w);
+  if (!needVertical) {
+    for (let y = 0; y < outH; y++) out.set(horizontalRow(y), y * outW);
+    return out;
   }
+
+  const { ksize, xmin, count, k } = precomputeCoeffs(inH, outH);
+  // Output rows whose windows are open, in a ring of float64 accumulators. Windows start and end
+  // in order (xmin and xmin + count never decrease), so rows open and close first in, first out.
+  let slots = 1;
+  for (let yy = 0, first = 0; yy < outH; yy++) {
+    while (xmin[first] + count[first] <= xmin[yy]) first++;
+    slots = Math.max(slots, yy - first + 1);
+  }
+  const acc = new Float64Array(slots * outW);
+  let opened = 0; // output rows opened so far
+  let closed = 0; // output rows written so far
+  const yFirst = xmin[0];
+  const yLast = xmin[outH - 1] + count[outH - 1];
+  for (let y = yFirst; y < yLast; y++) {
+    // Open every output row whose window starts at or before y.
+    while (opened < outH && xmin[opened] <= y) {
+      acc.fill(0, (opened % slots) * outW, (opened % slots + 1) * outW);
+      opened++;
+    }
+    const h = horizontalRow(y);
+    for (let yy = closed; yy < opened; yy++) {
+      const tap = y - xmin[yy];
+      if (tap >= count[yy]) continue;
+      const wy = k[yy * ksize + tap];
+      const a = (yy % slots) * outW;
+      for (let xx = 0; xx < outW; xx++) acc[a + xx] += h[xx] * wy;
+    }
+    // Close (write out) every output row whose window ends at y.
+    while (closed < opened && xmin[closed] + count[closed] <= y + 1) {
+      const a = (closed % slots) * outW;
+      out.set(acc.subarray(a, a + outW), closed * outW);
+      closed++;
+    }
+  }
+  // Rows with an empty window (none for valid sizes) stay 0, as Pillow's.
   return out;
 }

@@ -144,12 +144,21 @@ export function createSparseViTModel<Input>(options: CreateSparseViTModelOptions
       const t0 = now();
       const image = p.image as RawImage;
       const networkProbability = maps.slice(slot * mapSize, (slot + 1) * mapSize);
-      const probability = resizeLanczosMap(networkProbability, size, size, image.width, image.height);
+      let probability: Float32Array;
+      let mask: Uint8Array;
+      try {
+        // Whatever goes wrong with one image (an allocation at its full size) is its outcome,
+        // not the end of the stream: the rest of the batch still runs.
+        probability = resizeLanczosMap(networkProbability, size, size, image.width, image.height);
+        mask = probabilityToMask(probability, threshold);
+      } catch (error) {
+        return { ok: false, index: p.index, input: p.input, error: toSparseViTError(error, 'INVALID_IMAGE', 'could not map the probability to the image size') };
+      }
       const result: DetectionResult = {
         width: image.width,
         height: image.height,
         probability,
-        mask: probabilityToMask(probability, threshold),
+        mask,
         threshold,
         score: maxScore(networkProbability),
         networkProbability,

@@ -7,7 +7,7 @@ import type { ByteSource } from './byte-source';
 import { isLegacyTorchFile, readPyTorchCheckpoint, type PyTorchCheckpointOptions } from './pytorch-checkpoint';
 import { readSafetensors, SAFETENSORS_MAX_HEADER_BYTES } from './safetensors';
 import { readExact, toByteSource } from './source-io';
-import type { TensorStore } from './tensor';
+import type { TensorCheck, TensorStore } from './tensor';
 import { hasZipMagic } from './zip';
 
 export type WeightsFormat = 'safetensors' | 'pytorch' | 'onnx' | 'unknown';
@@ -34,6 +34,19 @@ export function detectWeightsFormat(firstBytes: Uint8Array): WeightsFormat {
 
 export interface ReadWeightsOptions {
   readonly pytorch?: PyTorchCheckpointOptions;
+  /**
+   * Runs on every tensor's name, dtype and shape and the file's metadata before any tensor data
+   * is read or copied; throw to refuse the file. Pass `validateStateDict` against the config the
+   * weights are for, and a file whose shapes are not the model's is refused for the price of its
+   * header:
+   *
+   * ```ts
+   * const store = await readWeights(source, undefined, {
+   *   checkTensors: (tensors, metadata) => validateStateDict({ tensors }, resolveConfig(config, metadata)),
+   * });
+   * ```
+   */
+  readonly checkTensors?: TensorCheck;
 }
 
 /** Reads a safetensors file or a PyTorch checkpoint, detecting which unless `format` says. */
@@ -50,9 +63,9 @@ export async function readWeights(
   }
   switch (fmt) {
     case 'safetensors':
-      return readSafetensors(source);
+      return readSafetensors(source, { checkTensors: options.checkTensors });
     case 'pytorch':
-      return readPyTorchCheckpoint(source, options.pytorch);
+      return readPyTorchCheckpoint(source, { checkTensors: options.checkTensors, ...options.pytorch });
     case 'onnx':
       throw new SparseViTError(
         'UNSUPPORTED_FORMAT',

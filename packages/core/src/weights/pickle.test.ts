@@ -419,3 +419,36 @@ describe('fuzzing the interpreter with mutations of the fixture data.pkl', () =>
     expect(codes.get('ok') ?? 0).toBeGreaterThan(0);
   });
 });
+
+describe('loadPickle bounds its work by its size', () => {
+  /** One 100,000-item list memoized, then `calls` calls of `module.name(list)` (7 bytes each). */
+  function copies(module: string, name: string, calls: number): Uint8Array {
+    const w = new PickleWriter().proto(2).emptyList().mark();
+    for (let i = 0; i < 100_000; i++) w.raw(0x4b, 0);
+    w.appends().binput(0).raw(0x30).global(module, name).binput(1).raw(0x30);
+    for (let i = 0; i < calls; i++) w.binget(1).binget(0).tuple1().reduce().raw(0x30);
+    return w.emptyDict().stop().bytes();
+  }
+
+  it('refuses a memoized list copied by call after call', () => {
+    for (const [module, name] of [['torch', 'Size'], ['builtins', 'set'], ['builtins', 'frozenset']]) {
+      // Ten copies are within the budget of a 200 KB pickle; 10,000 (a billion elements) are not.
+      expect(loadPickle(copies(module, name, 10))).toBeInstanceOf(Map);
+      const e = expectSparseViTErrorSync(() => loadPickle(copies(module, name, 10_000)), 'CORRUPT_WEIGHTS', /copies more than \d+ elements/);
+      expect(e.message.length).toBeLessThan(300);
+    }
+  });
+
+  it('refuses integers longer than CPython prints (4300 digits)', () => {
+    const digits = (n: number) => new PickleWriter().proto(2).raw(0x49, ...new TextEncoder().encode(`${'7'.repeat(n)}\n`)).stop();
+    expect(typeof load(digits(4300))).toBe('bigint');
+    expectSparseViTErrorSync(() => load(digits(4301)), 'CORRUPT_WEIGHTS', /invalid integer literal/);
+  });
+
+  it('quotes a hostile global name within bounds', () => {
+    const pkl = new Uint8Array([0x80, 2, 0x63, ...new Uint8Array(1_000_000).fill(0x6d), ...new TextEncoder().encode('\nsystem\n')]);
+    const e = expectSparseViTErrorSync(() => loadPickle(pkl), 'UNSAFE_CHECKPOINT', /Python global "mmmm/);
+    expect(e.message.length).toBeLessThan(500);
+    expect((e.details as { global: string }).global.length).toBeLessThanOrEqual(120);
+  });
+});

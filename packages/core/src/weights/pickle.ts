@@ -13,13 +13,20 @@
  * Opcode semantics follow CPython's `Lib/pickle.py` (`_Unpickler`) and are documented in
  * `Lib/pickletools.py`. The interpreter is a loop over opcodes with an explicit stack, so hostile
  * nesting cannot exhaust the JS call stack; every read is bounds-checked, and stack, memo and
- * object counts are capped.
+ * object counts are capped. Work is bounded per input byte: an opcode's own bytes pay for
+ * reading it, and the opcodes that copy an existing value (`torch.Size(list)`, `set(list)`,
+ * `bytearray(bytes)`, `OrderedDict(pairs)`, BUILD of a dict) draw on a copy budget proportional
+ * to the pickle's size ({@link PICKLE_COPIES_PER_BYTE}), so a memoized list passed to a call a
+ * million times is refused instead of copied a million times. Nothing here renders a value into
+ * a message: errors name opcodes and types (`describe`), and callers quote values with
+ * `describeValue`, which is bounded whatever the nesting or sharing.
  *
  * Value mapping: None -> null, bool -> boolean, int -> number (bigint beyond 2^53), float ->
  * number, str -> string, bytes/bytearray -> Uint8Array, list -> array, tuple -> frozen array,
  * dict -> Map, set/frozenset -> Set.
  */
 import { SparseViTError } from '../errors';
+import { MAX_QUOTED_CHARS, quoteText } from '../message-text';
 
 /** A Python global that passed the allow-list, as an inert value (never callable). */
 export class PickleGlobal {
@@ -60,7 +67,24 @@ export interface PickleOptions {
   maxMemo?: number;
   /** Cap on containers and records created (lists, dicts, tuples, objects...). */
   maxObjects?: number;
+  /** Elements copied from existing values, in all (default `PICKLE_COPIES_PER_BYTE` per input byte, plus `PICKLE_COPIES_ALLOWANCE`). */
+  maxCopies?: number;
 }
+
+/** Default cap on the values on the stack (and on nested MARKs). */
+export const PICKLE_MAX_STACK = 1 << 22;
+/** Default cap on memo entries. */
+export const PICKLE_MAX_MEMO = 1 << 22;
+/** Default cap on containers and records created. */
+export const PICKLE_MAX_OBJECTS = 1 << 23;
+/**
+ * Elements a pickle may copy out of values it already built, per byte of pickle. `torch.save`
+ * pickles copy almost nothing (a `torch.Size` of a few dimensions per tensor), so 4 per byte is
+ * generous, while it keeps the work of a hostile pickle linear in its size.
+ */
+export const PICKLE_COPIES_PER_BYTE = 4;
+/** Copies every pickle may make whatever its size. */
+export const PICKLE_COPIES_ALLOWANCE = 1 << 20;
 
 type GlobalKind =
   | 'ordered-dict'
@@ -155,7 +179,8 @@ function corrupt(message: string, offset?: number): SparseViTError {
 }
 
 const MAX_INT_BYTES = 4096;
-const MAX_INT_DIGITS = 10_000;
+/** CPython's own default limit on decimal digits of an int (`sys.int_info.default_max_str_digits`). */
+const MAX_INT_DIGITS = 4300;
 
 /** Attributes that BUILD set on a Map (an OrderedDict's `_metadata`, as PyTorch state dicts have). */
 const mapAttributes = new WeakMap<Map<unknown, unknown>, unknown>();
@@ -172,9 +197,11 @@ export function isPickleTuple(value: unknown): value is readonly unknown[] {
 
 /** Runs a pickle and returns the value STOP leaves, executing nothing. */
 export function loadPickle(data: Uint8Array, options: PickleOptions = {}): unknown {
-  const maxStack = options.maxStack ?? 1 << 22;
-  const maxMemo = options.maxMemo ?? 1 << 22;
-  const maxObjects = options.maxObjects ?? 1 << 23;
+  const maxStack = options.maxStack ?? PICKLE_MAX_STACK;
+  const maxMemo = options.maxMemo ?? PICKLE_MAX_MEMO;
+  const maxObjects = options.maxObjects ?? PICKLE_MAX_OBJECTS;
+  const maxCopies = options.maxCopies ?? PICKLE_COPIES_PER_BYTE * data.length + PICKLE_COPIES_ALLOWANCE;
+  let copies = 0;
   const allowed = new Map(DEFAULT_GLOBALS);
   for (const g of options.allowGlobals ?? []) if (!allowed.has(g)) allowed.set(g, 'inert');
 
@@ -230,6 +257,13 @@ export function loadPickle(data: Uint8Array, options: PickleOptions = {}): unkno
     pos = end + 1;
     return latin1(b);
   };
+  /** Draws `n` elements on the copy budget before an opcode copies a value it already built. */
+  const spend = (n: number): void => {
+    copies += n;
+    if (copies > maxCopies) {
+      throw corrupt(`copies more than ${maxCopies} elements out of values it already built (${opName(op)}); refusing to continue`, opStart);
+    }
+  };
   const count = (): void => {
     if (++objects > maxObjects) throw corrupt(`more than ${maxObjects} objects; refusing to continue`, opStart);
   };
@@ -272,10 +306,11 @@ export function loadPickle(data: Uint8Array, options: PickleOptions = {}): unkno
     const mod = MODULE_ALIASES.get(module) ?? module;
     const qualified = `${mod}.${name}`;
     if (!allowed.has(qualified)) {
+      const shown = qualified.length > MAX_QUOTED_CHARS ? quoteText(qualified) : qualified;
       throw new SparseViTError(
         'UNSAFE_CHECKPOINT',
-        `the checkpoint references the Python global ${qualified}, which is not on the allow-list of what model checkpoints contain; nothing was executed. Convert trusted checkpoints to safetensors.`,
-        { details: { global: qualified, offset: opStart } },
+        `the checkpoint references the Python global ${shown}, which is not on the allow-list of what model checkpoints contain; nothing was executed. Convert trusted checkpoints to safetensors.`,
+        { details: { global: qualified.slice(0, MAX_QUOTED_CHARS), offset: opStart } },
       );
     }
     count();
@@ -293,7 +328,10 @@ export function loadPickle(data: Uint8Array, options: PickleOptions = {}): unkno
       case 'ordered-dict': {
         const m = new Map<unknown, unknown>();
         if (args.length > 0) addPairs(m, args[0]);
-        if (kwargs) for (const [k, v] of kwargs) m.set(k, v);
+        if (kwargs) {
+          spend(kwargs.size);
+          for (const [k, v] of kwargs) m.set(k, v);
+        }
         return m;
       }
       case 'set':
@@ -306,13 +344,20 @@ export function loadPickle(data: Uint8Array, options: PickleOptions = {}): unkno
       case 'codecs-encode': {
         if (args.length === 0) return new Uint8Array(0);
         const [value, encoding] = args;
-        if (value instanceof Uint8Array) return value.slice();
+        if (value instanceof Uint8Array) {
+          spend(value.length);
+          return value.slice();
+        }
         if (typeof value !== 'string') throw corrupt(`${callee.qualifiedName} of a non-string`, opStart);
+        spend(value.length);
         return encodeString(value, typeof encoding === 'string' ? encoding : 'utf-8');
       }
       case 'namespace': {
         const ns: Record<string, unknown> = {};
-        if (kwargs) for (const [k, v] of kwargs) if (typeof k === 'string') defineData(ns, k, v);
+        if (kwargs) {
+          spend(kwargs.size);
+          for (const [k, v] of kwargs) if (typeof k === 'string') defineData(ns, k, v);
+        }
         return ns;
       }
       case 'torch-version':
@@ -326,6 +371,7 @@ export function loadPickle(data: Uint8Array, options: PickleOptions = {}): unkno
 
   const addPairs = (m: Map<unknown, unknown>, pairs: unknown): void => {
     if (pairs instanceof Map) {
+      spend(pairs.size);
       for (const [k, v] of pairs) m.set(k, v);
       return;
     }
@@ -335,8 +381,14 @@ export function loadPickle(data: Uint8Array, options: PickleOptions = {}): unkno
     }
   };
 
+  /** The items of a list, tuple, set or dict (its keys) a call copies, paid for on the copy budget. */
   const iterableOf = (value: unknown, what: string): Iterable<unknown> => {
-    if (Array.isArray(value) || value instanceof Set) return value;
+    if (Array.isArray(value)) {
+      spend(value.length);
+      return value;
+    }
+    if (value instanceof Set || value instanceof Map) spend(value.size);
+    if (value instanceof Set) return value;
     if (value instanceof Map) return value.keys();
     throw corrupt(`argument of ${what} is not iterable`, opStart);
   };
@@ -356,6 +408,7 @@ export function loadPickle(data: Uint8Array, options: PickleOptions = {}): unkno
       for (const part of parts) {
         if (part === null) continue;
         if (!(part instanceof Map)) throw corrupt('BUILD state of an object is not a dict', opStart);
+        spend(part.size);
         for (const [k, v] of part) if (typeof k === 'string') defineData(target, k, v);
       }
       return;
@@ -855,5 +908,5 @@ function encodeString(value: string, encoding: string): Uint8Array {
     return out;
   }
   if (enc === 'utf8') return new TextEncoder().encode(value);
-  throw new SparseViTError('UNSUPPORTED_FORMAT', `pickle: _codecs.encode with encoding ${encoding} is not supported`);
+  throw new SparseViTError('UNSUPPORTED_FORMAT', `pickle: _codecs.encode with encoding ${quoteText(encoding)} is not supported`);
 }

@@ -379,3 +379,57 @@ describe('hostile checkpoints', () => {
     await expectSparseViTError(readPyTorchCheckpoint(writeCheckpoint({ pickle: inst })), 'UNSAFE_CHECKPOINT', /os\.system/);
   });
 });
+
+describe('what a view may cost', () => {
+  it('refuses a stride-0 view larger than its storage before reading it', async () => {
+    for (const size of [2 ** 31, 1e8, 7]) {
+      const bytes = writeCheckpoint({ pickle: { ordered: [['x', tensor('0', 'FloatStorage', 6, [size], { stride: [0] })]] }, storages: { '0': f32Bytes([1, 2, 3, 4, 5, 6]) } });
+      const src = countingSource(bytes);
+      const e = await expectSparseViTError(readPyTorchCheckpoint(src), 'CORRUPT_WEIGHTS', /would expand storage 0 of 6 elements/);
+      expect(e.message.length).toBeLessThan(2000);
+      // The directory and data.pkl were read, the storage was not.
+      expect(src.ranges.some(([offset, length]) => length === 24 && offset > 64)).toBe(false);
+    }
+  });
+
+  it('refuses strided copies adding up to more than twice the file', async () => {
+    const n = 1 << 16;
+    const ordered: [string, PV][] = [];
+    // Twelve transposes of one 256 KiB storage: each within its storage, 3 MiB together.
+    for (let i = 0; i < 12; i++) ordered.push([`t${i}`, tensor('0', 'FloatStorage', n, [256, 256], { stride: [1, 256] })]);
+    const bytes = writeCheckpoint({ pickle: { ordered }, storages: { '0': new Uint8Array(n * 4) } });
+    await expectSparseViTError(readPyTorchCheckpoint(bytes), 'CORRUPT_WEIGHTS', /strided tensors would copy out more than 2x/);
+    // Two of them are fine.
+    const two = writeCheckpoint({ pickle: { ordered: ordered.slice(0, 2) }, storages: { '0': new Uint8Array(n * 4) } });
+    expect((await readPyTorchCheckpoint(two)).tensors.size).toBe(2);
+  });
+
+  it('runs checkTensors on every shape before any storage is read', async () => {
+    const src = countingSource(checkpointBytes);
+    const seen = new Map<string, readonly number[]>();
+    const refusal = new SparseViTError('WEIGHTS_MISMATCH', 'refused from the shapes');
+    const error = await readPyTorchCheckpoint(src, {
+      checkTensors: (tensors, metadata) => {
+        for (const [name, t] of tensors) seen.set(name, t.shape);
+        expect(metadata).toEqual({ format: 'pytorch' });
+        throw refusal;
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toBe(refusal);
+    expect(seen.size).toBe(428);
+    expect(seen.get('encoder_net.patch_embed1.proj.weight')).toEqual([8, 3, 4, 4]);
+    // Only the directory (1678 entries) and data.pkl (170 KB) were read, none of the 2 MB of weights.
+    expect(src.bytesRead).toBeLessThan(400_000);
+  });
+
+  it('quotes a hostile key within bounds when there is no state dict', async () => {
+    // {key: 1} where the key is a list nested 100,000 deep, and a 1 MB string key beside it.
+    const w = new PickleWriter().proto(2).emptyDict();
+    const deep = new Uint8Array(100_000 * 2 - 1);
+    deep.fill(0x5d, 0, 100_000);
+    deep.fill(0x61, 100_000);
+    const pkl = new Uint8Array([...w.bytes(), ...deep, 0x4b, 1, 0x73, 0x58, ...[0, 0, 16, 0], ...new Uint8Array(1 << 20).fill(0x61), 0x4b, 2, 0x73, 0x2e]);
+    const e = await expectSparseViTError(readPyTorchCheckpoint(writeCheckpoint({ pickle: pkl })), 'UNSUPPORTED_FORMAT', /top-level keys: \[\[\[\[\.\.\.\]\]\]\], "aaa.*" \(1048576 characters\)/);
+    expect(e.message.length).toBeLessThan(600);
+  });
+});

@@ -15,12 +15,19 @@
  * only recorded while the pickle runs; once the state dict is located, only the storages its
  * tensors reference are read, so a training checkpoint's optimizer state (2x the model) is never
  * read from disk.
+ *
+ * What a tensor costs is bounded by the file: a view is checked against its storage's declared
+ * size and the storage entry's real size before anything is read, a strided view (a transpose,
+ * or a stride-0 expansion) may not copy out more elements than its storage holds
+ * ({@link MAX_VIEW_EXPANSION}), and all strided copies together no more than
+ * {@link MAX_STRIDED_COPY_FACTOR} times the file. `checkTensors` sees every shape before that.
  */
 import { SparseViTError } from '../errors';
 import type { ByteSource } from './byte-source';
 import { loadPickle, PickleGlobal, PickleObject } from './pickle';
 import { readExact, toByteSource } from './source-io';
-import { DTYPE_BYTES, numel, type DType, type TensorStore, type WeightTensor } from './tensor';
+import { describeValue, quoteText } from '../message-text';
+import { DTYPE_BYTES, numel, type DType, type TensorCheck, type TensorInfo, type TensorStore, type WeightTensor } from './tensor';
 import { hasZipMagic, openZip, readZipEntry, type ZipArchive, type ZipEntry } from './zip';
 
 export interface PyTorchCheckpointOptions {
@@ -35,7 +42,20 @@ export interface PyTorchCheckpointOptions {
   readonly verifyCrc?: boolean;
   /** Largest `data.pkl` accepted (default 512 MiB): the pickle is parsed in memory. */
   readonly maxPickleBytes?: number;
+  /** Runs on every tensor's name, dtype and shape before any storage is read (see `TensorCheck`). */
+  readonly checkTensors?: TensorCheck;
 }
+
+/**
+ * Elements a strided (non-contiguous) view may copy out, relative to the elements of its storage.
+ * A transposed or sliced weight copies at most its storage; a stride-0 view, which repeats one
+ * element as many times as its size says (`size [2^31], stride [0]` over a 4-byte storage), is
+ * what exceeds it, and no state dict tensor is one.
+ */
+export const MAX_VIEW_EXPANSION = 1;
+
+/** Bytes all strided views of one checkpoint may copy out together, relative to the file's size. */
+export const MAX_STRIDED_COPY_FACTOR = 2;
 
 const STORAGE_DTYPES: ReadonlyMap<string, DType> = new Map<string, DType>([
   ['torch.FloatStorage', 'F32'],
@@ -129,8 +149,14 @@ export async function readPyTorchCheckpoint(
 
   const stateDict = findStateDict(root, options.key);
   const views = collectViews(stateDict, options.stripPrefix ?? 'module.');
-  const tensors = await readTensors(zip, prefix, views, options.verifyCrc ?? true);
-  return { tensors, metadata: { format: 'pytorch' } };
+  const metadata = { format: 'pytorch' };
+  if (options.checkTensors) {
+    const infos = new Map<string, TensorInfo>();
+    for (const [name, view] of views) infos.set(name, { dtype: view.storage.dtype, shape: view.size });
+    options.checkTensors(infos, metadata);
+  }
+  const tensors = await readTensors(zip, prefix, views, options.verifyCrc ?? true, source.size);
+  return { tensors, metadata };
 }
 
 /** The folder holding data.pkl: `torch.save` names it after the file (`archive` in newer versions). */
@@ -169,9 +195,9 @@ function resolveStorage(pid: unknown, storages: Map<string, StorageRef>): Storag
   }
   if (typeof rawKey !== 'string' && typeof rawKey !== 'number') throw corrupt('a storage key is not a string');
   const key = String(rawKey);
-  if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw corrupt(`storage key "${key.slice(0, 40)}" is not a plain name`);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(key)) throw corrupt(`storage key ${quoteText(key, 40)} is not a plain name`);
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
-    throw corrupt(`storage ${key} has an invalid element count`);
+    throw corrupt(`storage ${key} has an invalid element count ${describeValue(count)}`);
   }
   const existing = storages.get(key);
   if (existing) {
@@ -217,9 +243,9 @@ function parseView(obj: PickleObject): TensorView {
 }
 
 function intTuple(value: unknown, what: string): number[] {
-  if (!Array.isArray(value)) throw corrupt(`${what} is not a tuple`);
+  if (!Array.isArray(value)) throw corrupt(`${what} is not a tuple but ${describeValue(value)}`);
   if (value.length > 64) throw corrupt(`${what} has ${value.length} dimensions`);
-  for (const d of value) if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw corrupt(`${what} holds ${String(d)}`);
+  for (const d of value) if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw corrupt(`${what} holds ${describeValue(d)}`);
   return value as number[];
 }
 
@@ -239,10 +265,10 @@ function asTensorMap(value: unknown): Map<string, TensorView> | undefined {
 function findStateDict(root: unknown, key: string | undefined): Map<string, TensorView> {
   if (key !== undefined) {
     if (!(root instanceof Map) || !root.has(key)) {
-      throw new SparseViTError('UNSUPPORTED_FORMAT', `PyTorch checkpoint: no top-level key "${key}" (${describeKeys(root)})`);
+      throw new SparseViTError('UNSUPPORTED_FORMAT', `PyTorch checkpoint: no top-level key ${quoteText(key)} (${describeKeys(root)})`);
     }
     const found = asTensorMap(root.get(key));
-    if (!found) throw new SparseViTError('UNSUPPORTED_FORMAT', `PyTorch checkpoint: "${key}" does not map names to tensors`);
+    if (!found) throw new SparseViTError('UNSUPPORTED_FORMAT', `PyTorch checkpoint: ${quoteText(key)} does not map names to tensors`);
     return found;
   }
   if (root instanceof Map) {
@@ -259,10 +285,15 @@ function findStateDict(root: unknown, key: string | undefined): Map<string, Tens
   );
 }
 
+/** The first top-level keys, each described within bounds (a key can be any pickled value). */
 function describeKeys(root: unknown): string {
   if (!(root instanceof Map)) return 'the top-level object is not a dict';
-  const keys = [...root.keys()].slice(0, 20).map((k) => (typeof k === 'string' ? `"${k}"` : String(k)));
-  return `top-level keys: ${keys.join(', ')}${root.size > 20 ? ', ...' : ''}`;
+  const keys: string[] = [];
+  for (const k of root.keys()) {
+    if (keys.length === 20) break;
+    keys.push(describeValue(k, 60));
+  }
+  return `top-level keys: ${keys.join(', ')}${root.size > 20 ? `, ... ${root.size - 20} more` : ''}`;
 }
 
 function collectViews(stateDict: Map<string, TensorView>, stripPrefix: string | false): Map<string, TensorView> {
@@ -270,7 +301,7 @@ function collectViews(stateDict: Map<string, TensorView>, stripPrefix: string | 
   const out = new Map<string, TensorView>();
   for (const [k, v] of stateDict) {
     const name = k.startsWith(stripPrefix) ? k.slice(stripPrefix.length) : k;
-    if (out.has(name)) throw corrupt(`keys "${k}" and "${name}" collide once the "${stripPrefix}" prefix is removed`);
+    if (out.has(name)) throw corrupt(`keys ${quoteText(k)} and ${quoteText(name)} collide once the ${quoteText(stripPrefix)} prefix is removed`);
     out.set(name, v);
   }
   return out;
@@ -292,15 +323,30 @@ async function readTensors(
   prefix: string,
   views: Map<string, TensorView>,
   verifyCrc: boolean,
+  fileSize: number,
 ): Promise<Map<string, WeightTensor>> {
-  // Byte range of each referenced storage that the state dict's tensors cover.
+  // Byte range of each referenced storage that the state dict's tensors cover, and what the
+  // strided views will copy: all checked before a byte is read.
   const ranges = new Map<StorageRef, { start: number; end: number; entry: ZipEntry }>();
+  let stridedBytes = 0;
   for (const [name, view] of views) {
     const extent = viewExtent(view);
     if (!extent) continue;
     const s = view.storage;
     if (extent[1] > s.numel) {
-      throw corrupt(`tensor "${name}" reaches element ${extent[1]} of storage ${s.key}, which holds ${s.numel}`);
+      throw corrupt(`tensor ${quoteText(name)} reaches element ${extent[1]} of storage ${s.key}, which holds ${s.numel}`);
+    }
+    if (!isContiguous(view)) {
+      const n = numel(view.size);
+      if (!Number.isSafeInteger(n) || n > s.numel * MAX_VIEW_EXPANSION) {
+        throw corrupt(
+          `tensor ${quoteText(name)} of size [${view.size.join(', ')}] and stride [${view.stride.join(', ')}] would expand storage ${s.key} of ${s.numel} elements to ${n}; expanded (stride-0) views are not model weights`,
+        );
+      }
+      stridedBytes += n * DTYPE_BYTES[s.dtype];
+      if (stridedBytes > MAX_STRIDED_COPY_FACTOR * fileSize) {
+        throw corrupt(`the strided tensors would copy out more than ${MAX_STRIDED_COPY_FACTOR}x the ${fileSize}-byte file (at tensor ${quoteText(name)})`);
+      }
     }
     const item = DTYPE_BYTES[s.dtype];
     const start = extent[0] * item;
@@ -312,14 +358,16 @@ async function readTensors(
       continue;
     }
     const entry = zip.byName.get(`${prefix}/data/${s.key}`);
-    if (!entry) throw corrupt(`storage entry ${prefix}/data/${s.key} for tensor "${name}" is missing`);
+    // The key is a checked plain name; the archive folder is the file's and may be long.
+    const entryName = `${prefix.length > 64 ? quoteText(prefix, 64) : prefix}/data/${s.key}`;
+    if (!entry) throw corrupt(`storage entry ${entryName} for tensor ${quoteText(name)} is missing`);
     ranges.set(s, { start, end, entry });
   }
 
   const bytesOf = new Map<StorageRef, { start: number; bytes: Uint8Array }>();
   for (const [s, r] of ranges) {
     if (r.entry.size < r.end) {
-      throw corrupt(`storage entry ${r.entry.name} holds ${r.entry.size} bytes, the tensors need ${r.end}`);
+      throw corrupt(`storage entry ${quoteText(r.entry.name)} holds ${r.entry.size} bytes, the tensors need ${r.end}`);
     }
     const whole = r.start === 0 && r.end === r.entry.size;
     const bytes = await readZipEntry(zip, r.entry, whole ? { verifyCrc } : { offset: r.start, length: r.end - r.start });

@@ -11,13 +11,17 @@
  */
 import { SparseViTError } from '../errors';
 import type { ByteSource } from './byte-source';
+import { describeValue, quoteText } from '../message-text';
 import { readExact, toByteSource } from './source-io';
-import { DTYPE_BYTES, numel, type DType, type TensorStore, type WeightTensor } from './tensor';
+import { DTYPE_BYTES, numel, type DType, type TensorCheck, type TensorStore, type WeightTensor } from './tensor';
 
 /** The reference's MAX_HEADER_SIZE (safetensors/src/tensor.rs). */
 export const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
 
 const METADATA_KEY = '__metadata__';
+
+/** Most dimensions a tensor may have (PyTorch's own limit is 64). */
+const MAX_DIMENSIONS = 64;
 
 const KNOWN_DTYPES = new Set<string>(Object.keys(DTYPE_BYTES));
 
@@ -33,8 +37,16 @@ interface HeaderEntry {
   readonly end: number;
 }
 
-/** Reads a safetensors file; the header is validated completely before any tensor bytes are read. */
-export async function readSafetensors(source: ByteSource | Uint8Array): Promise<TensorStore> {
+export interface ReadSafetensorsOptions {
+  /** Runs on every tensor's name, dtype and shape and the metadata once the header is validated, before any tensor is read (see `TensorCheck`). */
+  readonly checkTensors?: TensorCheck;
+}
+
+/**
+ * Reads a safetensors file; the header is validated completely before any tensor bytes are read.
+ * Names and values from the header are quoted into errors cut to a few dozen characters.
+ */
+export async function readSafetensors(source: ByteSource | Uint8Array, options: ReadSafetensorsOptions = {}): Promise<TensorStore> {
   const src = toByteSource(source);
   if (src.size < 8) throw corrupt(`file of ${src.size} bytes is shorter than the 8-byte header length`);
   const lengthBytes = await readExact(src, 0, 8, 'safetensors header length');
@@ -54,10 +66,11 @@ export async function readSafetensors(source: ByteSource | Uint8Array): Promise<
   const dataSize = src.size - dataStart;
   const metadata = entries.metadata;
   validateLayout(entries.tensors, dataSize);
+  options.checkTensors?.(new Map(entries.tensors.map((e) => [e.name, { dtype: e.dtype, shape: e.shape }])), metadata);
 
   const tensors = new Map<string, WeightTensor>();
   for (const e of entries.tensors) {
-    const data = await readExact(src, dataStart + e.begin, e.end - e.begin, `tensor "${e.name}"`);
+    const data = await readExact(src, dataStart + e.begin, e.end - e.begin, `tensor ${quoteText(e.name)}`);
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
@@ -75,7 +88,7 @@ function parseHeader(bytes: Uint8Array): { tensors: HeaderEntry[]; metadata: Rec
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new SparseViTError('CORRUPT_WEIGHTS', `safetensors: header is not valid JSON: ${(cause as Error).message}`, {
+    throw new SparseViTError('CORRUPT_WEIGHTS', `safetensors: header is not valid JSON: ${quoteText(String((cause as Error).message), 200)}`, {
       cause,
     });
   }
@@ -90,7 +103,7 @@ function parseHeader(bytes: Uint8Array): { tensors: HeaderEntry[]; metadata: Rec
       if (!isPlainRecord(value)) throw corrupt('__metadata__ is not an object of strings');
       for (const k of Object.keys(value)) {
         const v = value[k];
-        if (typeof v !== 'string') throw corrupt(`__metadata__ value for "${k}" is not a string`);
+        if (typeof v !== 'string') throw corrupt(`__metadata__ value for ${quoteText(k)} is not a string`);
         // defineProperty so that a key named "__proto__" is stored as data, not as a prototype.
         Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
@@ -102,19 +115,21 @@ function parseHeader(bytes: Uint8Array): { tensors: HeaderEntry[]; metadata: Rec
 }
 
 function parseEntry(name: string, value: unknown): HeaderEntry {
-  if (!isPlainRecord(value)) throw corrupt(`entry for tensor "${name}" is not an object`);
+  const shown = quoteText(name);
+  if (!isPlainRecord(value)) throw corrupt(`entry for tensor ${shown} is not an object`);
   const { dtype, shape, data_offsets: offsets } = value;
-  if (typeof dtype !== 'string') throw corrupt(`tensor "${name}" has no dtype string`);
+  if (typeof dtype !== 'string') throw corrupt(`tensor ${shown} has no dtype string`);
   if (!KNOWN_DTYPES.has(dtype)) {
     throw new SparseViTError(
       'UNSUPPORTED_FORMAT',
-      `safetensors: tensor "${name}" has dtype ${dtype}; supported: ${[...KNOWN_DTYPES].join(', ')}`,
+      `safetensors: tensor ${shown} has dtype ${quoteText(dtype, 40)}; supported: ${[...KNOWN_DTYPES].join(', ')}`,
     );
   }
-  if (!Array.isArray(shape)) throw corrupt(`tensor "${name}" has no shape array`);
+  if (!Array.isArray(shape)) throw corrupt(`tensor ${shown} has no shape array`);
+  if (shape.length > MAX_DIMENSIONS) throw corrupt(`tensor ${shown} has ${shape.length} dimensions, more than ${MAX_DIMENSIONS}`);
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || (d as number) < 0) {
-      throw corrupt(`tensor "${name}" has an invalid dimension ${JSON.stringify(d)} in shape ${JSON.stringify(shape)}`);
+      throw corrupt(`tensor ${shown} has an invalid dimension ${describeValue(d)} in shape ${describeValue(shape)}`);
     }
   }
   if (
@@ -125,14 +140,14 @@ function parseEntry(name: string, value: unknown): HeaderEntry {
     offsets[0] < 0 ||
     offsets[1] < offsets[0]
   ) {
-    throw corrupt(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`);
+    throw corrupt(`tensor ${shown} has invalid data_offsets ${describeValue(offsets)}`);
   }
   const dims = shape as number[];
   const expected = numel(dims) * DTYPE_BYTES[dtype as DType];
   const [begin, end] = offsets as [number, number];
   if (!Number.isSafeInteger(expected) || end - begin !== expected) {
     throw corrupt(
-      `tensor "${name}" of dtype ${dtype} and shape [${dims.join(', ')}] needs ${expected} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+      `tensor ${shown} of dtype ${dtype} and shape [${dims.join(', ')}] needs ${expected} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
     );
   }
   return { name, dtype: dtype as DType, shape: [...dims], begin, end };
@@ -148,13 +163,13 @@ function validateLayout(entries: HeaderEntry[], dataSize: number): void {
   let previous: HeaderEntry | undefined;
   for (const e of entries) {
     if (e.end > dataSize) {
-      throw corrupt(`tensor "${e.name}" data_offsets [${e.begin}, ${e.end}] run past the end of the ${dataSize} data bytes (truncated?)`);
+      throw corrupt(`tensor ${quoteText(e.name)} data_offsets [${e.begin}, ${e.end}] run past the end of the ${dataSize} data bytes (truncated?)`);
     }
     if (e.begin < cursor) {
-      throw corrupt(`tensor "${e.name}" [${e.begin}, ${e.end}] overlaps tensor "${previous?.name}" [${previous?.begin}, ${previous?.end}]`);
+      throw corrupt(`tensor ${quoteText(e.name)} [${e.begin}, ${e.end}] overlaps tensor ${quoteText(previous?.name ?? '')} [${previous?.begin}, ${previous?.end}]`);
     }
     if (e.begin > cursor) {
-      throw corrupt(`${e.begin - cursor} unaccounted bytes before tensor "${e.name}" at data offset ${cursor}`);
+      throw corrupt(`${e.begin - cursor} unaccounted bytes before tensor ${quoteText(e.name)} at data offset ${cursor}`);
     }
     cursor = e.end;
     previous = e;

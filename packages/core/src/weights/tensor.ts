@@ -36,3 +36,17 @@ export function numel(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
+
+/** What a reader knows of a tensor from the file's header, before any of its bytes are read. */
+export interface TensorInfo {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
+/**
+ * A check a reader runs on every tensor's name, dtype and shape (and the file's metadata) once
+ * it has parsed the header or the pickle and before it reads or copies any tensor data: throw to
+ * refuse the file. Loaders pass `validateStateDict` against the config, so a file whose shapes
+ * are not the model's costs nothing to refuse, however large it claims its tensors are.
+ */
+export type TensorCheck = (tensors: ReadonlyMap<string, TensorInfo>, metadata: Record<string, string>) => void;

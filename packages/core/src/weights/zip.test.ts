@@ -106,3 +106,43 @@ function findBytes(hay: Uint8Array, needle: Uint8Array): number {
   }
   throw new Error('not found');
 }
+
+describe('overlapping entries', () => {
+  /** A zip of `a` and `b` whose directory points `b` at `a`'s local header. */
+  function pointedAt(): Uint8Array {
+    const bytes = writeZip([{ name: 'a', data: new Uint8Array(4096).fill(1) }, { name: 'b', data: new Uint8Array(4096).fill(2) }], { align: 0 });
+    const view = new DataView(bytes.buffer);
+    const cdOffset = view.getUint32(bytes.length - 22 + 16, true);
+    const second = cdOffset + 46 + 1; // the first record: 46 bytes and the name "a"
+    view.setUint32(second + 42, 0, true);
+    return bytes;
+  }
+
+  it('refuses two directory entries sharing one stored range', async () => {
+    const e = await expectSparseViTError(openZip(pointedAt()), 'CORRUPT_WEIGHTS', /entries "[ab]" and "[ab]" overlap/);
+    expect(e.message.length).toBeLessThan(400);
+  });
+
+  it('refuses data that runs into the next entry, found from the local header', async () => {
+    // A local header whose extra field is longer than the directory says pushes the data of "a"
+    // into "b": only visible once the local header is read.
+    const bytes = writeZip([{ name: 'a', data: new Uint8Array(64).fill(1) }, { name: 'b', data: new Uint8Array(64).fill(2) }], { align: 0 });
+    new DataView(bytes.buffer).setUint16(28, 40, true);
+    const zip = await openZip(bytes);
+    await expectSparseViTError(readZipEntry(zip, zip.byName.get('a')!, { verifyCrc: false }), 'CORRUPT_WEIGHTS', /runs into the next entry/);
+  });
+
+  it('caps the bytes read through one archive at twice its size', async () => {
+    const zip = await openZip(writeZip([{ name: 'a', data: new Uint8Array(10_000) }]));
+    await readZipEntry(zip, zip.entries[0]!);
+    await readZipEntry(zip, zip.entries[0]!);
+    await expectSparseViTError(readZipEntry(zip, zip.entries[0]!), 'CORRUPT_WEIGHTS', /read more than once/);
+  });
+
+  it('quotes a long entry name within bounds', async () => {
+    const name = `${'n'.repeat(60_000)}/data.pkl`;
+    const zip = await openZip(writeZip([{ name, data: new Uint8Array(4), method: 8 }]));
+    const e = await expectSparseViTError(readZipEntry(zip, zip.entries[0]!), 'UNSUPPORTED_FORMAT', /is compressed/);
+    expect(e.message.length).toBeLessThan(400);
+  });
+});

@@ -7,9 +7,15 @@
  * from the central directory's lengths.
  *
  * Only the central directory and the local headers of entries actually opened are read. Every
- * offset and length is checked against the source size before it is used.
+ * offset and length is checked against the source size before it is used. Entries may not
+ * overlap: each one's local header and data must end before the next entry's local header
+ * starts (checked from the directory when it is opened, and again against the local header when
+ * an entry is read), so no byte of the file belongs to two entries and reading every entry once
+ * reads the file at most once. Reads through one archive are also capped in total at
+ * {@link MAX_ZIP_READ_FACTOR} times the file's size.
  */
 import { SparseViTError } from '../errors';
+import { quoteText } from '../message-text';
 import type { ByteSource } from './byte-source';
 import { checkRange, readExact, toByteSource } from './source-io';
 
@@ -24,6 +30,13 @@ const ZIP64_EOCD_SIZE = 56;
 const CENTRAL_SIZE = 46;
 const LOCAL_SIZE = 30;
 const MAX_COMMENT = 0xffff;
+
+/** Bytes all reads of entries of one archive may add up to, relative to the archive's size. */
+export const MAX_ZIP_READ_FACTOR = 2;
+
+/** Where each entry's bytes must end (the next entry's local header, or the central directory), and the bytes read so far. */
+const entryLimits = new WeakMap<ZipEntry, number>();
+const bytesRead = new WeakMap<ZipArchive, { bytes: number }>();
 
 export interface ZipEntry {
   readonly name: string;
@@ -142,8 +155,8 @@ export async function openZip(input: ByteSource | Uint8Array): Promise<ZipArchiv
         if (id === 0x0001) {
           let r = body;
           const take = (what: string): number => {
-            if (r + 8 > body + len) throw corrupt(`ZIP64 extra field of "${name}" is too short for its ${what}`);
-            const v = readU64(cv, r, `ZIP64 ${what} of "${name}"`);
+            if (r + 8 > body + len) throw corrupt(`ZIP64 extra field of ${quoteText(name)} is too short for its ${what}`);
+            const v = readU64(cv, r, `ZIP64 ${what} of ${quoteText(name)}`);
             r += 8;
             return v;
           };
@@ -155,10 +168,10 @@ export async function openZip(input: ByteSource | Uint8Array): Promise<ZipArchiv
         }
         q = body + len;
       }
-      if (!found) throw corrupt(`entry "${name}" has saturated 32-bit sizes but no ZIP64 extra field`);
+      if (!found) throw corrupt(`entry ${quoteText(name)} has saturated 32-bit sizes but no ZIP64 extra field`);
     }
     if (localHeaderOffset + LOCAL_SIZE > cdOffset) {
-      throw corrupt(`entry "${name}" has a local header offset ${localHeaderOffset} outside the archive data`);
+      throw corrupt(`entry ${quoteText(name)} has a local header offset ${localHeaderOffset} outside the archive data`);
     }
     const entry: ZipEntry = {
       name,
@@ -173,7 +186,33 @@ export async function openZip(input: ByteSource | Uint8Array): Promise<ZipArchiv
     byName.set(name, entry);
     p = end;
   }
-  return { source, entries, byName };
+  checkNoOverlap(entries, cdOffset);
+  const archive: ZipArchive = { source, entries, byName };
+  bytesRead.set(archive, { bytes: 0 });
+  return archive;
+}
+
+/**
+ * Refuses entries whose byte ranges overlap, from the directory alone: sorted by local header
+ * offset, each entry needs at least its 30-byte local header and its data before the next one
+ * starts. Records each entry's limit, which `entryDataOffset` checks once the local header's
+ * real length is known.
+ */
+function checkNoOverlap(entries: readonly ZipEntry[], cdOffset: number): void {
+  const sorted = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  for (let i = 0; i < sorted.length; i++) {
+    const e = sorted[i]!;
+    const limit = i + 1 < sorted.length ? sorted[i + 1]!.localHeaderOffset : cdOffset;
+    if (e.localHeaderOffset + LOCAL_SIZE + e.compressedSize > limit) {
+      const next = sorted[i + 1];
+      throw corrupt(
+        next
+          ? `entries ${quoteText(e.name)} and ${quoteText(next.name)} overlap (local headers at ${e.localHeaderOffset} and ${next.localHeaderOffset}, ${e.compressedSize} bytes of data): one stored range cannot be two entries`
+          : `entry ${quoteText(e.name)} (${e.compressedSize} bytes at ${e.localHeaderOffset}) runs into the central directory`,
+      );
+    }
+    entryLimits.set(e, limit);
+  }
 }
 
 function readU64(view: DataView, at: number, what: string): number {
@@ -191,18 +230,23 @@ export async function entryDataOffset(zip: ZipArchive, entry: ZipEntry): Promise
   if (entry.method !== 0) {
     throw new SparseViTError(
       'UNSUPPORTED_FORMAT',
-      `zip entry "${entry.name}" is compressed (method ${entry.method}); only stored entries are supported, as torch.save writes them`,
+      `zip entry ${quoteText(entry.name)} is compressed (method ${entry.method}); only stored entries are supported, as torch.save writes them`,
     );
   }
-  if (entry.flags & 0x1) throw new SparseViTError('UNSUPPORTED_FORMAT', `zip entry "${entry.name}" is encrypted`);
+  if (entry.flags & 0x1) throw new SparseViTError('UNSUPPORTED_FORMAT', `zip entry ${quoteText(entry.name)} is encrypted`);
   if (entry.compressedSize !== entry.size) {
-    throw corrupt(`stored entry "${entry.name}" has compressed size ${entry.compressedSize} but size ${entry.size}`);
+    throw corrupt(`stored entry ${quoteText(entry.name)} has compressed size ${entry.compressedSize} but size ${entry.size}`);
   }
-  const header = await readExact(zip.source, entry.localHeaderOffset, LOCAL_SIZE, `local header of "${entry.name}"`);
+  chargeRead(zip, LOCAL_SIZE);
+  const header = await readExact(zip.source, entry.localHeaderOffset, LOCAL_SIZE, `local header of ${quoteText(entry.name)}`);
   const hv = new DataView(header.buffer, header.byteOffset, header.byteLength);
-  if (hv.getUint32(0, true) !== SIG_LOCAL) throw corrupt(`local header of "${entry.name}" has a bad signature`);
+  if (hv.getUint32(0, true) !== SIG_LOCAL) throw corrupt(`local header of ${quoteText(entry.name)} has a bad signature`);
   const dataOffset = entry.localHeaderOffset + LOCAL_SIZE + hv.getUint16(26, true) + hv.getUint16(28, true);
-  checkRange(zip.source.size, dataOffset, entry.size, `data of zip entry "${entry.name}"`);
+  checkRange(zip.source.size, dataOffset, entry.size, `data of zip entry ${quoteText(entry.name)}`);
+  const limit = entryLimits.get(entry);
+  if (limit !== undefined && dataOffset + entry.size > limit) {
+    throw corrupt(`the data of entry ${quoteText(entry.name)} (${entry.size} bytes at ${dataOffset}) runs into the next entry at ${limit}`);
+  }
   return dataOffset;
 }
 
@@ -219,19 +263,31 @@ export async function readZipEntry(zip: ZipArchive, entry: ZipEntry, options: Re
   const start = options.offset ?? 0;
   const length = options.length ?? entry.size - start;
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0 || start + length > entry.size) {
-    throw corrupt(`range of ${length} bytes at ${start} is outside entry "${entry.name}" of ${entry.size} bytes`);
+    throw corrupt(`range of ${length} bytes at ${start} is outside entry ${quoteText(entry.name)} of ${entry.size} bytes`);
   }
   const dataOffset = await entryDataOffset(zip, entry);
-  const bytes = await readExact(zip.source, dataOffset + start, length, `zip entry "${entry.name}"`);
+  chargeRead(zip, length);
+  const bytes = await readExact(zip.source, dataOffset + start, length, `zip entry ${quoteText(entry.name)}`);
   if ((options.verifyCrc ?? true) && start === 0 && length === entry.size) {
     const actual = crc32(bytes);
     if (actual !== entry.crc32) {
       throw corrupt(
-        `CRC-32 of entry "${entry.name}" is ${hex(actual)}, the directory records ${hex(entry.crc32)}: the file is corrupt`,
+        `CRC-32 of entry ${quoteText(entry.name)} is ${hex(actual)}, the directory records ${hex(entry.crc32)}: the file is corrupt`,
       );
     }
   }
   return bytes;
+}
+
+/** Counts `n` more bytes read through `zip`; refuses once they pass `MAX_ZIP_READ_FACTOR` times the file. */
+function chargeRead(zip: ZipArchive, n: number): void {
+  const counter = bytesRead.get(zip);
+  if (!counter) return; // an archive not made by openZip
+  counter.bytes += n;
+  const limit = MAX_ZIP_READ_FACTOR * zip.source.size + 4096;
+  if (counter.bytes > limit) {
+    throw corrupt(`reading more than ${limit} bytes of a ${zip.source.size}-byte archive: its entries are read more than once`);
+  }
 }
 
 function hex(n: number): string {
