@@ -25,6 +25,28 @@ function deviceHelp(device: NodeDevice): string {
 }
 
 /**
+ * Checks the graph's input against the config the model is run with (for an `.onnx` file, the
+ * one in its `sparsevit.config` metadata): a file whose metadata disagrees with its graph is
+ * corrupt, and would otherwise fail every image at run time, as if the backend were at fault.
+ */
+function checkInputSize(session: ort.InferenceSession, imgSize: number): void {
+  const input = session.inputMetadata.find((m) => m.name === INPUT_NAME);
+  if (!input) {
+    throw new SparseViTError('CORRUPT_WEIGHTS', `the ONNX model has no input named "${INPUT_NAME}"; it is not a SparseViT model exported by this SDK`);
+  }
+  if (!input.isTensor) return;
+  const [, , height, width] = input.shape;
+  const fixed = (d: unknown): d is number => typeof d === 'number' && d > 0;
+  if ((fixed(height) && height !== imgSize) || (fixed(width) && width !== imgSize)) {
+    throw new SparseViTError(
+      'CORRUPT_WEIGHTS',
+      `the ONNX model's input is ${String(height)} x ${String(width)} but its config (sparsevit.config metadata) says img_size ${imgSize}; the file's metadata does not describe its graph`,
+      { details: { inputShape: input.shape, imgSize } },
+    );
+  }
+}
+
+/**
  * An ONNX Runtime session (from a model path or bytes) as core's `InferenceBackend`: one session
  * per model, created once;
  * each run feeds the preprocessed batch and returns the `probability` output.
@@ -54,6 +76,12 @@ export async function createOnnxRuntimeBackend(
       throw new SparseViTError('BACKEND_UNAVAILABLE', `onnxruntime-node could not start the ${device} execution provider: ${message}\n${deviceHelp(device)}`, { cause: error });
     }
     throw new SparseViTError('CORRUPT_WEIGHTS', `ONNX Runtime rejected the model: ${message}`, { cause: error });
+  }
+  try {
+    checkInputSize(session, imgSize);
+  } catch (error) {
+    await session.release();
+    throw error;
   }
   return {
     name: 'onnxruntime-node',

@@ -5,6 +5,7 @@ import {
   readWeights,
   resolveConfig,
   validateConfig,
+  validateStateDict,
   type ByteSource,
   type ConfigInput,
   type GraphWeights,
@@ -52,7 +53,11 @@ export async function readModelSource(source: ByteSource, options: ModelSourceOp
     }
     return { format, config };
   }
-  const store = await readWeights(source, format);
+  // Names and shapes are checked against the graph from the file's header, before any tensor is
+  // read: a file claiming huge tensors costs nothing to refuse.
+  const store = await readWeights(source, format, {
+    checkTensors: (tensors, metadata) => validateStateDict({ tensors }, resolveConfig(options.config, metadata)),
+  });
   const config = resolveConfig(options.config, store.metadata);
   // Preparation consumes the store tensor by tensor, so its memory is released as it goes.
   const weights = prepareGraphWeights(store, config, { consume: true });

@@ -27,9 +27,11 @@ export async function convertCommand(argv: string[]): Promise<number> {
   const explicit = await loadConfigOption(values.config as string | undefined);
 
   const { store, config } = await withWeightsFile(input, explicit === undefined, async (source) => {
-    const read: TensorStore = await sv.readWeights(source);
+    // The shapes are checked against the config before any tensor is read (checkTensors).
+    const read: TensorStore = await sv.readWeights(source, undefined, {
+      checkTensors: (tensors, metadata) => sv.validateStateDict({ tensors }, sv.resolveConfig(explicit, metadata)),
+    });
     const resolved = sv.resolveConfig(explicit, read.metadata);
-    sv.validateStateDict(read, resolved);
     return { store: read, config: resolved };
   });
 
