@@ -57,34 +57,30 @@ function drawFeather(random: Random, host: Raster, p: number, areaFraction: numb
   return random.intRange(1, Math.max(1, Math.min(3 * imageScale, Math.round(regionSide / 15))));
 }
 
+/**
+ * One box blur of radius r along one axis of a w x h float field (`dx`, `dy`: the axis), outside
+ * counting as 0, normalised by the full window so that alpha falls off towards the edge.
+ */
+function boxBlurAxis(src: Float32Array, w: number, h: number, r: number, dx: 0 | 1, dy: 0 | 1): Float32Array {
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let acc = 0;
+      for (let k = -r; k <= r; k++) {
+        const xx = x + k * dx;
+        const yy = y + k * dy;
+        if (xx >= 0 && xx < w && yy >= 0 && yy < h) acc += src[yy * w + xx];
+      }
+      out[y * w + x] = acc / (2 * r + 1);
+    }
+  }
+  return out;
+}
+
 /** Two passes of a box blur of radius r over `alpha` (w x h floats): a tent of half-width 2r. */
 function featherAlpha(alpha: Float32Array, w: number, h: number, r: number): Float32Array {
   let src: Float32Array = alpha;
-  for (let pass = 0; pass < 2; pass++) {
-    const tmp = new Float32Array(w * h);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        let acc = 0;
-        for (let k = -r; k <= r; k++) {
-          const xx = x + k;
-          if (xx >= 0 && xx < w) acc += src[y * w + xx];
-        }
-        tmp[y * w + x] = acc / (2 * r + 1);
-      }
-    }
-    const out = new Float32Array(w * h);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        let acc = 0;
-        for (let k = -r; k <= r; k++) {
-          const yy = y + k;
-          if (yy >= 0 && yy < h) acc += tmp[yy * w + x];
-        }
-        out[y * w + x] = acc / (2 * r + 1);
-      }
-    }
-    src = out;
-  }
+  for (let pass = 0; pass < 2; pass++) src = boxBlurAxis(boxBlurAxis(src, w, h, r, 1, 0), w, h, r, 0, 1);
   return src;
 }
 
