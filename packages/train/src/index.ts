@@ -11,3 +11,4 @@ export { TRAINING_METADATA_KEY, decodeCheckpoint, encodeCheckpoint, type Trainin
 export { WASM_GRADIENT_KERNELS, registerWasmTrainingKernels } from './wasm-training-kernels';
 export { Random } from './random';
 export { runTraining, validate, type StepRecord, type TrainingRunOptions, type TrainingRunResult, type ValidationPoint, type ValidationSet } from './training-run';
+export { installResizeBilinearGradient } from './resize-bilinear-gradient';

@@ -4,6 +4,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import { AdamW, type AdamWOptions, type AdamWSlot } from './adamw';
 import { bceWithLogitsLoss } from './loss';
 import { learningRate, type LrSchedule } from './lr-schedule';
+import { installResizeBilinearGradient } from './resize-bilinear-gradient';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
 /** One micro-batch: normalised images (as `preprocess` makes them) and 0/1 masks, both NCHW. */
@@ -59,6 +60,7 @@ export class Trainer {
     this.tf = options.tf;
     this.config = options.config;
     this.schedule = options.schedule;
+    installResizeBilinearGradient(this.tf);
     if (this.tf.getBackend() === 'wasm') registerWasmTrainingKernels(this.tf);
     this.ops = new TfjsTensorOps(this.tf, options.weights, { trainable: true });
     this.optimizer = new AdamW(this.tf, this.ops.variables(), options);
