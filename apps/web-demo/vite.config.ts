@@ -1,14 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { CONFIG_METADATA_KEY, convertStore, readSafetensors, writeSafetensors } from '@sparsevit/core';
+import { DEFAULT_MODEL } from '@sparsevit/default-model';
 import { fixturePath } from '@sparsevit/fixtures';
 import { sparsevitWeb } from '@sparsevit/web/vite';
 import { defineConfig, type Plugin } from 'vite';
 
 /**
- * The demo's bundled assets, made from the repository's test fixtures at build (and served in
- * dev): the tiny model's UNTRAINED weights (a pipeline check, not a detector) with its config in
- * the safetensors metadata, a float16 copy, and two sample images.
+ * The demo's bundled assets, made at build (and served in dev): the SDK's trained default model
+ * (`@sparsevit/default-model`, float16 as shipped, and a float32 copy for the engines that want
+ * it), the sample images of `tooling/samples` (synthetic manipulations of held-out photos), and
+ * the tiny fixture model's untrained weights, which the browser tests use as a pipeline check.
  */
+/** `tooling/samples/Tp`: what the page offers as samples, with the default model. */
+const SAMPLE_IMAGES = ['synth-0002-splice.png', 'synth-0001-splice.png', 'synth-0004-copy-move.png'];
+
 function demoAssets(): Plugin {
   const tiny = (...p: string[]) => fixturePath('sparsevit-tiny', ...p);
   const files = new Map<string, () => Promise<Uint8Array>>();
@@ -20,6 +25,12 @@ function demoAssets(): Plugin {
   };
   files.set('models/sparsevit-tiny-untrained.safetensors', () => withConfig('F32'));
   files.set('models/sparsevit-tiny-untrained.f16.safetensors', () => withConfig('F16'));
+  files.set('models/sparsevit-small-synth.f16.safetensors', async () => readFileSync(DEFAULT_MODEL.file));
+  files.set('models/sparsevit-small-synth.safetensors', async () => {
+    const store = await readSafetensors(readFileSync(DEFAULT_MODEL.file));
+    return writeSafetensors({ tensors: convertStore(store, 'F32').tensors, metadata: store.metadata });
+  });
+  for (const name of SAMPLE_IMAGES) files.set(`samples/${name}`, async () => readFileSync(new URL(`../../tooling/samples/Tp/${name}`, import.meta.url)));
   files.set('samples/splice_640x480.png', async () => readFileSync(tiny('images', 'splice_640x480.png')));
   files.set('samples/gray_257x333.png', async () => readFileSync(tiny('images', 'gray_257x333.png')));
   const cache = new Map<string, Uint8Array>();

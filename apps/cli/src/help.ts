@@ -3,7 +3,8 @@
 import { SCAN_USAGE, SERVE_USAGE, WORKER_USAGE } from '@sparsevit/server/commands';
 
 /** Help for the flags every model-running command shares (see model-options.ts). */
-const MODEL_OPTION_HELP = `  -w, --weights <file>    .pth, .safetensors or .onnx weights (required)
+const MODEL_OPTION_HELP = `  -w, --weights <file>    .pth, .safetensors or .onnx weights (default: the trained
+                          default model, small preset, synthetic training data)
   -o, --out <dir>         Output folder, created if missing (required)
   -c, --config <json>     Model config JSON file (default: from the weights, else "base")
       --backend <name>    onnx (ONNX Runtime, default) | tfjs (TensorFlow.js)
@@ -31,7 +32,7 @@ Options:
 
 Exit codes: 0 success, 1 failure (an input or the weights), 2 usage error, 130 interrupted.`;
 
-export const DETECT_USAGE = `Usage: sparsevit detect <files or folders...> --weights <file> --out <dir> [options]
+export const DETECT_USAGE = `Usage: sparsevit detect <files or folders...> --out <dir> [--weights <file>] [options]
 
 Runs SparseViT on every input and writes, for each input <stem>:
   <stem>.prob.npy     float32 H x W manipulation probability (NumPy .npy)
@@ -71,7 +72,7 @@ Options:
       --features       Also output the six backbone features
   -h, --help           Show this help`;
 
-export const EVAL_USAGE = `Usage: sparsevit eval <dataset dir | list.json> --weights <file> --out <dir> [options]
+export const EVAL_USAGE = `Usage: sparsevit eval <dataset dir | list.json> --out <dir> [--weights <file>] [options]
 
 Evaluates the model on a dataset with ground-truth masks: a folder with Tp/ (images)
 and Gt/ (masks, paired by name: x.jpg with x.png, x_gt.png or x_mask.png), or an
@@ -152,8 +153,9 @@ Options:
       --config <file>            A config JSON instead of a preset
       --init <weights>           Start from these weights (.pth, .safetensors): fine-tuning
       --steps <n>                Optimizer steps (default 2000; with --resume: extend the run)
-      --batch <n>                Images per micro-batch (default 8)
-      --accumulate <n>           Micro-batches per optimizer step (default 1)
+      --batch <n>                Images per micro-batch (default 4; 8 at 256x256 overflows
+                                 the wasm heap)
+      --accumulate <n>           Micro-batches per optimizer step (default 2)
       --lr <x>                   Peak learning rate (default 2e-4, the authors')
       --min-lr <x>               Final learning rate of the cosine decay (default 5e-7)
       --warmup-steps <n>         Linear warm-up (default 5% of the steps, at most 500)

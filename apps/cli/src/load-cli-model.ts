@@ -1,3 +1,4 @@
+import { DEFAULT_MODEL } from '@sparsevit/default-model';
 import type { NodeImageInput, SparseViTModel } from '@sparsevit/node';
 import { loadConfigOption } from './config-option';
 import { explainLoadError } from './errors';
@@ -40,6 +41,7 @@ export function parseBackendDevice(command: string, backend: string | undefined,
  */
 export async function loadCliModel(settings: ModelSettings, onWarning: (message: string) => void): Promise<SparseViTModel<NodeImageInput>> {
   const config = await loadConfigOption(settings.config);
+  if (settings.weights === DEFAULT_MODEL.file) process.stderr.write(`sparsevit: no --weights given: using ${DEFAULT_MODEL.notice}\n`);
   const common = { weights: settings.weights, config, batchSize: settings.batchSize, maxPixels: settings.maxPixels };
   try {
     if (settings.backend === 'tfjs') {

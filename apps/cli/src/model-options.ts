@@ -1,3 +1,4 @@
+import { DEFAULT_MODEL } from '@sparsevit/default-model';
 import { numberOption, requiredOption } from './args';
 import { parseBackendDevice, type CliBackend } from './load-cli-model';
 
@@ -30,7 +31,8 @@ export interface ModelCommandSettings {
 export function parseModelOptions(command: string, values: Record<string, string | boolean | undefined>): ModelCommandSettings {
   const str = (name: string) => values[name] as string | undefined;
   return {
-    weights: requiredOption(command, 'weights', str('weights')),
+    // Without --weights: the trained default model (loadCliModel says so once).
+    weights: str('weights') ?? DEFAULT_MODEL.file,
     outDir: requiredOption(command, 'out', str('out')),
     config: str('config'),
     ...parseBackendDevice(command, str('backend'), str('device')),

@@ -24,7 +24,6 @@ describe('usage', () => {
     ['no command', []],
     ['an unknown command', ['frobnicate']],
     ['an unknown flag', ['detect', image, '--weights', CHECKPOINT, '--out', 'o', '--bogus']],
-    ['a missing --weights', ['detect', image, '--out', 'o']],
     ['a missing --out', ['detect', image, '--weights', CHECKPOINT]],
     ['no inputs', ['detect', '--weights', CHECKPOINT, '--out', 'o']],
     ['a threshold above 1', ['detect', image, '--weights', CHECKPOINT, '--out', 'o', '--threshold', '1.5']],

@@ -25,8 +25,12 @@ type DemoModel = SparseViTModel<WebImageInput> & { readonly device: string; read
 const tfjsBackendOf = (choice: string): TfjsDevice | undefined => (choice === 'tfjs-webgl' ? 'webgl' : choice === 'tfjs-webgpu' ? 'webgpu' : undefined);
 const deviceLabel = (m: DemoModel) => (m.backend === 'tfjs' ? `TensorFlow.js ${m.device === 'webgl' ? 'WebGL' : 'WebGPU'}` : m.device.toUpperCase());
 
-const BUNDLED = 'models/sparsevit-tiny-untrained.safetensors';
-const BUNDLED_FP16 = 'models/sparsevit-tiny-untrained.f16.safetensors';
+// The SDK's trained default model (small preset, trained on synthetic manipulations).
+const BUNDLED = 'models/sparsevit-small-synth.safetensors';
+const BUNDLED_FP16 = 'models/sparsevit-small-synth.f16.safetensors';
+// The tiny fixture model's untrained weights: a pipeline check (the browser tests use them).
+const UNTRAINED = 'models/sparsevit-tiny-untrained.safetensors';
+const UNTRAINED_FP16 = 'models/sparsevit-tiny-untrained.f16.safetensors';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
@@ -133,7 +137,7 @@ async function load() {
     state.model = model;
     const params = model.config.embed_dim.join('/');
     setStatus(
-      `Ready on ${deviceLabel(model)}${model.fp16 ? ' (fp16 weights)' : ''}${model.inWorker ? '' : ' (main thread)'} in ${fmtMs(performance.now() - started)} · widths ${params}${kind === 'bundled' ? ' · untrained weights: pipeline check only' : ''}`,
+      `Ready on ${deviceLabel(model)}${model.fp16 ? ' (fp16 weights)' : ''}${model.inWorker ? '' : ' (main thread)'} in ${fmtMs(performance.now() - started)} · widths ${params}${kind === 'bundled' ? ' · default model, trained on synthetic manipulations (not the authors\' weights)' : ''}`,
       'ok',
     );
     ui.run.disabled = !state.image;
@@ -295,5 +299,6 @@ Object.assign(globalThis, {
     clearWeightsCache,
     state,
     bundled: { fp32: BUNDLED, fp16: BUNDLED_FP16 },
+    untrained: { fp32: UNTRAINED, fp16: UNTRAINED_FP16 },
   },
 });

@@ -217,7 +217,7 @@ for (const device of ['wasm', 'webgpu'] as const) {
         const loaded = await page.evaluate(async (device) => {
           const api = (globalThis as any).__sparsevit;
           const t0 = performance.now();
-          const model = await api.loadModel({ weights: api.bundled.fp32, device, cache: false });
+          const model = await api.loadModel({ weights: api.untrained.fp32, device, cache: false });
           (globalThis as any).__model = model;
           return { device: model.device, backend: model.backend, inWorker: model.inWorker, ms: performance.now() - t0 };
         }, device);
@@ -263,7 +263,7 @@ for (const backend of TFJS_BACKENDS) {
         const loaded = await page.evaluate(async (backend) => {
           const api = (globalThis as any).__sparsevit;
           const t0 = performance.now();
-          const model = await api.loadTfjsModel({ weights: api.bundled.fp32, backend, cache: false });
+          const model = await api.loadTfjsModel({ weights: api.untrained.fp32, backend, cache: false });
           (globalThis as any).__tfjsModel = model;
           return { backend: model.backend, device: model.device, inWorker: model.inWorker, info: await api.tfjsInfo(), ms: performance.now() - t0 };
         }, backend);
@@ -370,9 +370,9 @@ describe('weights download, cache and abort', () => {
         const phases: string[] = [];
         let lastLoaded = 0;
         let total = 0;
-        const model = await api.loadModel({ weights: api.bundled.fp32, device: 'wasm', onProgress: (p: any) => { phases.push(p.phase); if (p.phase === 'download') { lastLoaded = p.loaded; total = p.total; } } });
+        const model = await api.loadModel({ weights: api.untrained.fp32, device: 'wasm', onProgress: (p: any) => { phases.push(p.phase); if (p.phase === 'download') { lastLoaded = p.loaded; total = p.total; } } });
         await model.dispose();
-        return { phases: [...new Set(phases)], lastLoaded, total, cached: await api.isWeightsCached(new URL(api.bundled.fp32, document.baseURI).href) };
+        return { phases: [...new Set(phases)], lastLoaded, total, cached: await api.isWeightsCached(new URL(api.untrained.fp32, document.baseURI).href) };
       });
       expect(first.phases).toEqual(['download', 'build', 'session']);
       expect(first.total).toBeGreaterThan(1_000_000);
@@ -388,7 +388,7 @@ describe('weights download, cache and abort', () => {
       const second = await page.evaluate(async () => {
         const api = (globalThis as any).__sparsevit;
         const phases: string[] = [];
-        const model = await api.loadModel({ weights: api.bundled.fp32, device: 'wasm', onProgress: (p: any) => phases.push(p.phase) });
+        const model = await api.loadModel({ weights: api.untrained.fp32, device: 'wasm', onProgress: (p: any) => phases.push(p.phase) });
         const result = await model.detect(await (await fetch('/__fixtures/images/gray_257x333.png')).blob());
         await model.dispose();
         return { phases: [...new Set(phases)], width: result.width };
@@ -408,7 +408,7 @@ describe('weights download, cache and abort', () => {
         const controller = new AbortController();
         try {
           await api.loadModel({
-            weights: api.bundled.fp32,
+            weights: api.untrained.fp32,
             device: 'wasm',
             cache: false,
             signal: controller.signal,
@@ -425,7 +425,7 @@ describe('weights download, cache and abort', () => {
         const api = (globalThis as any).__sparsevit;
         const controller = new AbortController();
         try {
-          await api.loadModel({ weights: api.bundled.fp32, device: 'wasm', cache: false, signal: controller.signal, onProgress: (p: any) => p.phase === 'build' && controller.abort() });
+          await api.loadModel({ weights: api.untrained.fp32, device: 'wasm', cache: false, signal: controller.signal, onProgress: (p: any) => p.phase === 'build' && controller.abort() });
           return 'loaded';
         } catch (e) {
           return (e as Error).message;
@@ -439,17 +439,17 @@ describe('weights download, cache and abort', () => {
 });
 
 describe('the demo page', () => {
-  it('loads the bundled model, runs a sample image and shows the result (screenshot in test-output/)', async () => {
+  it('loads the default model, runs a sample image and shows the result (screenshot in test-output/)', async () => {
     const { page, context } = await newPage();
     try {
       // WASM: WebGPU on a CPU-emulated adapter (SwiftShader, as on CI) takes ~a minute per image.
       await page.selectOption('#device', 'wasm');
       await page.click('#load');
       await page.waitForSelector('#model-status[data-kind=ok]');
-      await page.click('[data-sample="samples/splice_640x480.png"]');
+      await page.click('[data-sample="samples/synth-0002-splice.png"]');
       await page.waitForSelector('body[data-result=ready]');
-      expect(await page.textContent('#size')).toBe('640 × 480');
-      expect(await page.textContent('#model-status')).toMatch(/untrained weights/);
+      expect(await page.textContent('#size')).toBe('512 × 385');
+      expect(await page.textContent('#model-status')).toMatch(/default model, trained on synthetic manipulations/);
       await page.screenshot({ path: join(outputDir, 'demo.png'), fullPage: true });
       await page.click('[data-view=mask]');
       await page.setViewportSize({ width: 390, height: 844 });
@@ -458,7 +458,7 @@ describe('the demo page', () => {
       await page.click('#download');
       const png = await (await download).path();
       const meta = await sharp(png!).metadata();
-      expect([meta.format, meta.width, meta.height]).toEqual(['png', 640, 480]);
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', 512, 385]);
     } finally {
       await context.close();
     }

@@ -1,0 +1,15 @@
+import { readFileSync, statSync } from 'node:fs';
+import { CONFIG_METADATA_KEY, prepareGraphWeights, readSafetensors } from '@sparsevit/core';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL } from './index';
+
+describe('the default model file', () => {
+  it('is fp16, within 15 MB, holds every key of the small preset and states its config and training', async () => {
+    expect(statSync(DEFAULT_MODEL.file).size).toBeLessThanOrEqual(15 * 1024 * 1024);
+    const store = await readSafetensors(readFileSync(DEFAULT_MODEL.file));
+    expect(JSON.parse(store.metadata[CONFIG_METADATA_KEY])).toEqual(DEFAULT_MODEL.config);
+    expect(JSON.parse(store.metadata['sparsevit.trained']).steps).toBeGreaterThan(0);
+    expect([...store.tensors.values()].every((t) => t.dtype === 'F16' || t.dtype === 'I64')).toBe(true);
+    expect(prepareGraphWeights(store, DEFAULT_MODEL.config).size).toBeGreaterThan(100); // WEIGHTS_MISMATCH otherwise
+  });
+});

@@ -1,0 +1,66 @@
+// pnpm --filter @sparsevit/bench bench:train [--steps N] [--batch N] [--engines wasm,cpu]
+//
+// Training throughput of @sparsevit/train: images per second of an optimizer step (forward,
+// backward, AdamW) on each TensorFlow.js engine, beside the same engine's inference images per
+// second and ONNX Runtime CPU inference, all on the `small` preset (the default model's config)
+// at 256x256, measured in this run. Each engine runs in this process one after the other, after
+// one warm-up step; figures are medians.
+import { parseArgs } from 'node:util';
+import { SMALL_CONFIG, graphCost, prepareGraphWeights } from '@sparsevit/core';
+import { lowerToOnnx } from '@sparsevit/onnx';
+import { Trainer, initialStateDict } from '@sparsevit/train';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import * as ort from 'onnxruntime-node';
+import { median } from './median';
+
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '5' },
+    batch: { type: 'string', default: '4' },
+    engines: { type: 'string', default: 'wasm,cpu' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  process.stdout.write('Usage: bench:train [--steps N] [--batch N] [--engines wasm,cpu]\n');
+  process.exit(0);
+}
+const steps = Number(values.steps);
+const n = Number(values.batch);
+const config = SMALL_CONFIG;
+const s = config.img_size;
+const weights = prepareGraphWeights(initialStateDict(config, 1), config);
+const images = Float32Array.from({ length: n * 3 * s * s }, (_, i) => Math.sin(i * 0.37) * 1.5);
+const masks = Float32Array.from({ length: n * s * s }, (_, i) => ((i % s) < s / 3 ? 1 : 0));
+const cost = graphCost(config, weights);
+const timed = async (count: number, fn: () => unknown | Promise<unknown>) => {
+  await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+};
+
+const rows: { engine: string; trainImgS: number; inferImgS: number }[] = [];
+for (const engine of values.engines!.split(',')) {
+  await tf.setBackend(engine);
+  await tf.ready();
+  const trainer = new Trainer({ tf: tf as never, config, weights, schedule: { lr: 1e-4, minLr: 1e-6, warmupSteps: 1, totalSteps: 1000 } });
+  const trainMs = await timed(steps, () => trainer.trainStep([{ images, masks, n }]));
+  const inferMs = await timed(steps, () => trainer.predict(images, n));
+  trainer.dispose();
+  rows.push({ engine: `tfjs-${engine}`, trainImgS: (n * 1000) / trainMs, inferImgS: (n * 1000) / inferMs });
+}
+const session = await ort.InferenceSession.create(lowerToOnnx(config, weights), { executionProviders: ['cpu'] });
+const ortMs = await timed(steps, () => session.run({ input: new ort.Tensor('float32', images, [n, 3, s, s]) }));
+await session.release();
+
+process.stdout.write(`SparseViT small (${(cost.flops / 1e9).toFixed(2)} GFLOP per ${s}x${s} image forward), batch ${n}, median of ${steps} after 1 warm-up\n\n`);
+process.stdout.write('| engine | train img/s (fwd+bwd+AdamW) | inference img/s (same engine) | train / inference |\n|---|---|---|---|\n');
+for (const r of rows) process.stdout.write(`| ${r.engine} | ${r.trainImgS.toFixed(2)} | ${r.inferImgS.toFixed(2)} | ${(r.trainImgS / r.inferImgS).toFixed(2)} |\n`);
+process.stdout.write(`| onnxruntime-node cpu | (no training) | ${((n * 1000) / ortMs).toFixed(2)} | |\n`);
