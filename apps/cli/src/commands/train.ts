@@ -181,8 +181,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   process.stderr.write(`sparsevit train: ${source.describe}; validation: ${valSource.describe}\n`);
   process.stderr.write(`sparsevit train: config ${JSON.stringify(config)}, ${settings.backend}, batch ${settings.batch} x ${settings.accumulate}, ${settings.steps} steps, out ${out}\n`);
 
+  // Training wall time across resumed sessions: what earlier sessions recorded, plus this one's.
   const started = performance.now();
-  const wall = () => state.wallSeconds + (performance.now() - started) / 1000;
+  const earlierSeconds = state.wallSeconds;
+  const wall = () => earlierSeconds + (performance.now() - started) / 1000;
   const log = join(out, 'train-log.jsonl');
   const progress = createProgress(settings.steps, process.stderr, { alreadyDone: trainer.step, label: 'train' });
   const report = async (status: string) => {
