@@ -1,16 +1,19 @@
-// node dist/bench/scale-out.js [--models tiny,base] [--images N] [--json]
+// node apps/server/dist/bench/scale-out.js [--models tiny,base] [--images N] [--json]
 //
 // Scan throughput with 1 and with 2 `sparsevit-worker` processes on this machine, on a real
 // redis-server (loopback): images/s from the first job started to the last one finished (the
 // workers are loaded and waiting before the scan is submitted, so model loading is not in it),
 // and the ratio. Two workers are run twice: with ONNX Runtime's default threads (every core
 // each, so they compete for the cores) and with one thread each.
+// Then the queue alone: BullMQ jobs/s through one worker whose job does nothing (what Redis and
+// BullMQ cost per job), and Redis memory per finished job.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectRedis, openQueue, submitScan, waitForScan } from '../src/index';
+import { Worker } from 'bullmq';
+import { connectRedis, jobIdFor, openQueue, submitScan, waitForScan } from '../src/index';
 import { distinctImages } from '../test/helpers';
 import { startRedis } from '../test/redis-server';
 import { benchWeights, command, scratchDir, type ModelSize } from './bench-support';
@@ -79,6 +82,32 @@ try {
     log('|---|---|---|---|---|---|');
     for (const r of rows) log(`| ${r.workers} | ${r.threads} | ${r.images} | ${r.seconds.toFixed(1)} | ${r.imagesPerSecond.toFixed(2)} | ${(r.imagesPerSecond / one).toFixed(2)}x |`);
   }
+  // The queue alone: what one job costs in Redis and BullMQ, with nothing to run.
+  const jobs = 2000;
+  const queueRows = [];
+  for (const concurrency of [1, 16]) {
+    const name = `bench-noop-${concurrency}`;
+    const queue = openQueue(name, connection);
+    const memoryBefore = Number(/used_memory:(\d+)/.exec(await connection.info('memory'))![1]);
+    const data = { path: '/nowhere.png', stem: 'x', outDir: '/nowhere', sha256: '', threshold: 0.5 };
+    await queue.addBulk(Array.from({ length: jobs }, (_, i) => ({ name: 'detect', data, opts: { jobId: jobIdFor(String(i).padStart(64, '0')) } })));
+    const started = performance.now();
+    const workerConnection = connectRedis(redis.url);
+    const worker = new Worker(name, async () => ({ stem: 'x', score: 0, alreadyWritten: false }), { connection: workerConnection, concurrency });
+    await waitForScan(queue, [], () => undefined, 20);
+    const seconds = (performance.now() - started) / 1000;
+    const memoryAfter = Number(/used_memory:(\d+)/.exec(await connection.info('memory'))![1]);
+    await worker.close();
+    workerConnection.disconnect();
+    queueRows.push({ concurrency, jobs, seconds, jobsPerSecond: jobs / seconds, redisBytesPerFinishedJob: (memoryAfter - memoryBefore) / jobs });
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+  report.queueAlone = queueRows;
+  log('\nthe queue alone (a job that does nothing), one worker process:');
+  log('| worker concurrency | jobs | jobs/s | Redis bytes per finished job |');
+  log('|---|---|---|---|');
+  for (const r of queueRows) log(`| ${r.concurrency} | ${r.jobs} | ${r.jobsPerSecond.toFixed(0)} | ${r.redisBytesPerFinishedJob.toFixed(0)} |`);
 } finally {
   connection.disconnect();
   await redis.stop();

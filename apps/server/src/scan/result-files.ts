@@ -5,28 +5,22 @@ import type { ModelIdentity } from '../model-host';
 import { maskFraction, maskPng } from '../pictures';
 import { writeFileAtomic } from './atomic-write';
 
-/** The `<stem>.json` a worker writes: the fields `sparsevit detect` writes, and where it came from. */
-export interface ScanResultRecord {
-  input: string;
-  stem: string;
-  /** SHA-256 of the image bytes that were run (hex). */
-  sha256: string;
-  width: number;
-  height: number;
-  score: number;
-  threshold: number;
+/**
+ * The `<stem>.json` a worker writes: the figures `sparsevit detect` writes for an image
+ * (`maskFraction` is the share of pixels in the mask, `milliseconds` the model time), and where
+ * the result came from: the image's SHA-256, the model, the worker and its attempt (1 first).
+ */
+export type ScanResultRecord = { input: string; stem: string; sha256: string } & Pick<DetectionResult, 'width' | 'height' | 'score' | 'threshold'> & {
   maskFraction: number;
   backend: string;
   device: string;
-  /** Model time (decode + preprocess + inference + postprocess). */
   milliseconds: number;
   timings: DetectionResult['timings'] & { writeMs: number };
   files: { mask: string; json: string };
   model: { weights: string; sha256: string };
   worker: string;
-  /** The BullMQ attempt that wrote it (1 for the first). */
   attempt: number;
-}
+};
 
 export function resultFiles(stem: string): { mask: string; json: string } {
   return { mask: `${stem}.mask.png`, json: `${stem}.json` };

@@ -21,63 +21,38 @@ export function createServiceMetrics(queue: AdmissionQueue): ServiceMetrics {
   // Process metrics (RSS, heap, event-loop lag, open handles) with the usual names.
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const requests = new Counter({
-    name: 'sparsevit_http_requests_total',
-    help: 'HTTP requests answered, by route, method and status code',
-    labelNames: ['route', 'method', 'status'] as const,
-    registers,
+  const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Histogram<L>({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers });
+  /** A gauge read from the queue when scraped. */
+  const gauge = (name: string, help: string, read: (set: (value: number, labels?: { limit: string }) => void) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['limit'],
+      registers,
+      collect() {
+        read((value, labels) => (labels ? this.set(labels, value) : this.set(value)));
+      },
+    });
+  const requestLabels = ['route', 'method', 'status'] as const;
+  const metrics: ServiceMetrics = {
+    registry,
+    requests: new Counter({ name: 'sparsevit_http_requests_total', help: 'HTTP requests answered, by route, method and status code', labelNames: requestLabels, registers }),
+    requestDuration: histogram('sparsevit_http_request_duration_seconds', 'Time from receiving a request to sending its response, by route, method and status code', requestLabels),
+    detectSteps: histogram('sparsevit_detect_step_seconds', 'Model time per image by step: decode, preprocess, inference, postprocess, total', ['step'] as const),
+    queueWait: histogram('sparsevit_queue_wait_seconds', 'Time an admitted request waited for a model slot', []),
+    rejections: new Counter({
+      name: 'sparsevit_rejections_total',
+      help: 'Requests refused, by reason (the error code: OVERLOADED, TIMEOUT, UNAUTHORIZED, INVALID_IMAGE, ...)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+  };
+  gauge('sparsevit_queue_depth', 'Requests waiting for a model slot', (set) => set(queue.waiting));
+  gauge('sparsevit_queue_running', 'Requests inside the model now', (set) => set(queue.running));
+  gauge('sparsevit_queue_capacity', 'Configured limits: slots (concurrency) and queue length', (set) => {
+    set(queue.concurrency, { limit: 'concurrency' });
+    set(queue.maxQueue, { limit: 'queue' });
   });
-  const requestDuration = new Histogram({
-    name: 'sparsevit_http_request_duration_seconds',
-    help: 'Time from receiving a request to sending its response, by route, method and status code',
-    labelNames: ['route', 'method', 'status'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const detectSteps = new Histogram({
-    name: 'sparsevit_detect_step_seconds',
-    help: 'Model time per image by step: decode, preprocess, inference, postprocess, total',
-    labelNames: ['step'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const queueWait = new Histogram({
-    name: 'sparsevit_queue_wait_seconds',
-    help: 'Time an admitted request waited for a model slot',
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const rejections = new Counter({
-    name: 'sparsevit_rejections_total',
-    help: 'Requests refused, by reason (the error code: OVERLOADED, TIMEOUT, UNAUTHORIZED, INVALID_IMAGE, ...)',
-    labelNames: ['reason'] as const,
-    registers,
-  });
-  new Gauge({
-    name: 'sparsevit_queue_depth',
-    help: 'Requests waiting for a model slot',
-    registers,
-    collect() {
-      this.set(queue.waiting);
-    },
-  });
-  new Gauge({
-    name: 'sparsevit_queue_running',
-    help: 'Requests inside the model now',
-    registers,
-    collect() {
-      this.set(queue.running);
-    },
-  });
-  new Gauge({
-    name: 'sparsevit_queue_capacity',
-    help: 'Configured limits: slots (concurrency) and queue length',
-    labelNames: ['limit'] as const,
-    registers,
-    collect() {
-      this.set({ limit: 'concurrency' }, queue.concurrency);
-      this.set({ limit: 'queue' }, queue.maxQueue);
-    },
-  });
-  return { registry, requests, requestDuration, detectSteps, queueWait, rejections };
+  return metrics;
 }
