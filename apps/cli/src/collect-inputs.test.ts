@@ -25,7 +25,12 @@ describe('collectInputs', () => {
     const dir = await mkdtemp(join(tmpdir(), 'sparsevit-cli-collect-'));
     await mkdir(join(dir, 'sub'));
     for (const name of ['b.PNG', 'a.jpg', 'c.txt', '.hidden.png', 'sub/d.png']) await writeFile(join(dir, name), '');
-    const inputs = await collectInputs([dir, join(dir, 'a.jpg'), join(dir, 'missing.png')]);
+    await writeFile(join(dir, 'drawing.svg'), '<svg/>');
+    const { inputs, folders, skipped } = await collectInputs([dir, join(dir, 'a.jpg'), join(dir, 'missing.png')]);
     expect(inputs.map((i) => i.path)).toEqual([join(dir, 'a.jpg'), join(dir, 'b.PNG'), join(dir, 'missing.png')]);
+    expect(folders).toEqual([dir]);
+    // Skipped files are listed (hidden ones are not), with the reason.
+    expect(skipped.map((s) => s.path)).toEqual([join(dir, 'c.txt'), join(dir, 'drawing.svg')]);
+    expect(skipped[0].reason).toMatch(/^not an image extension \(\.jpg .*\.avif\)$/);
   });
 });

@@ -24,15 +24,32 @@ function naturalStem(path: string): string {
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** A file a folder held that is not run, and why (listed in `summary.json` under `skipped`). */
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface CollectedInputs {
+  inputs: InputFile[];
+  /** The arguments that were folders (the output folder may not be one of them, or inside one). */
+  folders: string[];
+  /** Files in those folders that are not images by extension (`.svg`, `.txt`, ...); hidden files are not listed. */
+  skipped: SkippedFile[];
+}
+
 /**
  * Expands the command line's files and folders into the inputs to run, in order: each argument
  * in turn, a folder as its image files (by extension; not recursive; hidden files skipped) sorted
  * by name. A file named explicitly is taken whatever its extension, and so is a path that does not
  * exist: it then fails as an input (recorded in the summary) rather than stopping the run. The
- * same file named twice runs once.
+ * same file named twice runs once. Files a folder holds that are not run are returned as
+ * `skipped`, so that the summary can say so.
  */
-export async function collectInputs(args: readonly string[]): Promise<InputFile[]> {
+export async function collectInputs(args: readonly string[]): Promise<CollectedInputs> {
   const paths: string[] = [];
+  const folders: string[] = [];
+  const skipped: SkippedFile[] = [];
   const seen = new Set<string>();
   const add = (path: string) => {
     const key = resolve(path);
@@ -51,14 +68,16 @@ export async function collectInputs(args: readonly string[]): Promise<InputFile[
       add(arg);
       continue;
     }
+    folders.push(arg);
     const entries = await readdir(arg, { withFileTypes: true });
-    const names = entries
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()))
-      .map((e) => e.name)
-      .sort(byName);
-    for (const name of names) add(join(arg, name));
+    const files = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'));
+    const isImage = (name: string) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
+    for (const name of files.map((e) => e.name).filter(isImage).sort(byName)) add(join(arg, name));
+    for (const name of files.map((e) => e.name).filter((n) => !isImage(n)).sort(byName)) {
+      skipped.push({ path: join(arg, name), reason: `not an image extension (${[...IMAGE_EXTENSIONS].join(' ')})` });
+    }
   }
-  return assignStems(paths);
+  return { inputs: assignStems(paths), folders, skipped };
 }
 
 /**

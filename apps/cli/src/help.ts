@@ -47,10 +47,12 @@ ${MODEL_OPTION_HELP}
   -t, --threshold <p>     Mask threshold in [0, 1] (default 0.5)
   -b, --batch-size <n>    Images per forward pass (default 1)
       --max-pixels <n>    Largest accepted image in pixels (default 100000000)
+      --resume            Skip the inputs whose outputs in <out> are complete, run the rest
   -h, --help              Show this help
 
 Exit codes: 0 every input succeeded; 1 any input failed (see summary.json) or the
-weights could not be loaded; 2 usage error.`;
+weights could not be loaded; 2 usage error; 130 interrupted (Ctrl-C or SIGTERM; the
+summary covers what was done, --resume continues).`;
 
 export const CONVERT_USAGE = `Usage: sparsevit convert <in.pth|in.safetensors> <out.safetensors> [options]
 

@@ -56,7 +56,7 @@ describe('sparsevit detect', () => {
     const summary = await readJson(join(out, 'summary.json'));
     expect(summary.settings).toMatchObject({ weights: CHECKPOINT, config: CONFIG, device: 'cpu', threshold: 0.5, batchSize: 2 });
     expect(summary.model).toEqual(JSON.parse(await readFile(CONFIG, 'utf8')));
-    expect(summary.counts).toEqual({ inputs: 4, succeeded: 4, failed: 0, notRun: 0 });
+    expect(summary.counts).toEqual({ inputs: 4, succeeded: 4, failed: 0, notRun: 0, resumed: 0, skipped: 0 });
     expect(summary.interrupted).toBe(false);
     expect(summary.renamed).toEqual([]);
     expect(summary.entries.map((e: { stem: string }) => e.stem)).toEqual(CASES.map((c) => c.stem));
@@ -88,7 +88,8 @@ describe('sparsevit detect with bad inputs', () => {
     expect(run.stderr).toMatch(/empty\.png/);
 
     const summary = await readJson(join(out, 'summary.json'));
-    expect(summary.counts).toEqual({ inputs: 5, succeeded: 2, failed: 3, notRun: 0 });
+    expect(summary.counts).toEqual({ inputs: 5, succeeded: 2, failed: 3, notRun: 0, resumed: 0, skipped: 1 });
+    expect(summary.skipped).toEqual([{ path: join(a, 'readme.txt'), reason: expect.stringMatching(/^not an image extension/) }]);
     const byInput = Object.fromEntries(summary.entries.map((e: { input: string }) => [e.input, e]));
     for (const name of ['empty.png', 'truncated.png', 'notes.png']) {
       const e = byInput[join(a, name)];

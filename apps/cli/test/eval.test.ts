@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
-import { copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { copyFile, cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadModel, type DetectionResult } from '@sparsevit/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CASES, CHECKPOINT, CONFIG, readJson, runCli, tempDir, tiny, type CliRun } from './helpers';
+import { BIN, CASES, CHECKPOINT, CONFIG, readJson, runCli, tempDir, tiny, type CliRun } from './helpers';
 import { imageLevel, mean, nearest, readBinaryMask, referenceMetrics, type Reference } from './reference-metrics';
 
 /**
@@ -391,6 +392,68 @@ describe('sparsevit eval --resume with batches', () => {
     const strip = (rows: Row[]) => rows.map(({ ms: _ms, ...rest }) => rest);
     expect(strip(resumed.rows)).toEqual(strip(reference.rows));
     expect(resumed.perturbations).toEqual(reference.perturbations);
+  });
+});
+
+describe('sparsevit eval says what it resized and which mask it took', () => {
+  it('warns about a mask of the wrong size, counts it, and names the mask taken of two', async () => {
+    const ds = join(root, 'ambiguous');
+    await mkdir(join(ds, 'Tp'), { recursive: true });
+    await mkdir(join(ds, 'Gt'), { recursive: true });
+    await copyFile(tiny('images', 'splice_300x500.png'), join(ds, 'Tp', 'x.png'));
+    // Two masks match x.png; the bare stem wins, and it is the 640 x 480 mask of another image.
+    await copyFile(tiny('images', 'splice_640x480_gt.png'), join(ds, 'Gt', 'x.png'));
+    await copyFile(tiny('images', 'splice_300x500_gt.png'), join(ds, 'Gt', 'x_gt.png'));
+    const out = join(root, 'out-ambiguous');
+    const run = await runCli(['eval', ds, ...MODEL, '--out', out]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('sparsevit: x.png: 2 masks match (x.png, x_gt.png); using x.png (report.json: dataset.ambiguous)');
+    expect(run.stderr).toContain('sparsevit: Tp/x.png: the mask is 640x480, the image 300x500; the mask was resized (nearest) to score it');
+    const report = await readJson(join(out, 'report.json'));
+    expect(report.counts.maskSizeMismatch).toBe(1);
+    expect(report.rows[0].mask_size_mismatch).toBe(true);
+    expect(report.dataset.ambiguous).toEqual(expect.arrayContaining([expect.objectContaining({ file: 'x.png', side: 'image', chosen: 'x.png' })]));
+  });
+});
+
+describe('sparsevit eval outputs', () => {
+  it('refuses --out inside Tp/ or Gt/, and over its pair list, before loading the model', async () => {
+    const missingWeights = ['--weights', '/nonexistent/weights.pth', '--config', CONFIG];
+    for (const out of [join(folder, 'Tp'), join(folder, 'Gt', 'report')]) {
+      const run = await runCli(['eval', folder, ...missingWeights, '--out', out]);
+      expect(run.code, out).toBe(2);
+      expect(run.stderr).toMatch(/inside the input folder|is the input folder/);
+    }
+    const lists = join(root, 'list-as-report');
+    await mkdir(lists, { recursive: true });
+    await writeFile(join(lists, 'report.json'), JSON.stringify([[join(folder, 'Tp', CASES[0].image), join(folder, 'Gt', `${CASES[0].stem}_gt.png`)]]));
+    const run = await runCli(['eval', join(lists, 'report.json'), ...missingWeights, '--out', lists]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/would write over its input .*report\.json/);
+  });
+
+  it('replaces a link at report.json instead of writing through it, and stops on SIGTERM with valid reports', async () => {
+    const out = join(root, 'out-link');
+    await mkdir(out, { recursive: true });
+    const elsewhere = join(root, 'elsewhere.json');
+    await writeFile(elsewhere, 'keep\n');
+    await symlink(elsewhere, join(out, 'report.json'));
+    const child = spawn(process.execPath, [BIN, 'eval', folder, ...MODEL, '--out', out, '--perturb', 'jpeg:30,40,50,60,70,80,90'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const done = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+    const csv = join(out, 'report.csv');
+    const until = Date.now() + 60_000;
+    while (!(existsSync(csv) && (await readFile(csv, 'utf8')).split('\n').length > 3) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    expect(await done, stderr).toBe(130);
+    expect(stderr).toMatch(/SIGTERM: stopping after the current batch/);
+    expect(await readFile(elsewhere, 'utf8')).toBe('keep\n');
+    const report = await readJson(join(out, 'report.json'));
+    expect(report).toMatchObject({ interrupted: true, complete: false });
+    expect(report.counts.notRun).toBeGreaterThan(0);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    expect(readdirSync(out).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });
 

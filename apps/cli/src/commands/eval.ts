@@ -1,11 +1,13 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { BinaryMask, EvaluationProtocol, NodeSparseViTModel, RawImage } from '@sparsevit/node';
 import { numberOption, parseCommandArgs } from '../args';
 import { loadCliModel } from '../load-cli-model';
 import { MODEL_OPTIONS, parseModelOptions, type ModelCommandSettings } from '../model-options';
 import { errorRecord, isCodedError, oneLine } from '../errors';
 import { EVAL_USAGE, printHelp } from '../help';
+import { handleInterrupts } from '../interrupts';
+import { prepareOutputFolder } from '../output-folder';
 import { createProgress } from '../progress';
 import { UsageError } from '../usage-error';
 import { version } from '../version';
@@ -110,6 +112,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
     throw error;
   }
   const { items } = dataset;
+  // Where several masks match an image, say which one is scored (all are in report.json).
+  for (const a of dataset.pairing.ambiguous) {
+    if (a.side !== 'image') continue;
+    const taken = a.chosen === null ? 'none is left for it' : `using ${a.chosen}`;
+    process.stderr.write(`sparsevit: ${a.file}: ${a.candidates.length} masks match (${a.candidates.join(', ')}); ${taken} (report.json: dataset.ambiguous)\n`);
+  }
   const unpaired = dataset.pairing.imagesWithoutMask.length + dataset.pairing.masksWithoutImage.length;
   if (unpaired > 0) {
     process.stderr.write(
@@ -126,9 +134,15 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const ids = new Set(items.map((i) => oneLineField(i.id)));
   const byId = new Map(items.map((i) => [oneLineField(i.id), i]));
 
-  // 2. Output folder; with --resume, the rows already written.
+  // 2. Output folder (checked before the model loads: not inside Tp/ or Gt/, not over an input);
+  // with --resume, the rows already written.
   const { outDir } = settings;
-  await mkdir(outDir, { recursive: true });
+  await prepareOutputFolder('eval', outDir, {
+    inputFolders: dataset.layout === 'folder' ? [...new Set(items.flatMap((i) => [dirname(i.image), ...(i.mask ? [dirname(i.mask)] : [])]))] : [],
+    inputFiles: [dataset.path, ...items.flatMap((i) => (i.mask ? [i.image, i.mask] : [i.image]))],
+    outputNames: ['report.csv', 'report.json', 'report.html'],
+  });
+  const { writeFileAtomic, writeFileAtomicSync, removeTemporaryFilesSync } = await import('../atomic-write');
   const csvPath = join(outDir, 'report.csv');
   const jsonPath = join(outDir, 'report.json');
   const identity = resumeIdentity(settings, dataset, node.PRESETS);
@@ -198,10 +212,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     show: settings.show,
   };
   // A placeholder until the run ends: it records what a --resume must match.
-  await writeFile(
-    jsonPath,
-    `${JSON.stringify({ command: 'eval', version, createdAt: new Date().toISOString(), complete: false, settings: reportSettings, resumeIdentity: identity }, null, 2)}\n`,
-  );
+  const placeholder = (interrupted: boolean) =>
+    `${JSON.stringify({ command: 'eval', version, createdAt: new Date().toISOString(), complete: false, interrupted, settings: reportSettings, resumeIdentity: identity }, null, 2)}\n`;
+  await writeFileAtomic(jsonPath, placeholder(false));
 
   // 4. The passes: batches decoded ahead while the model runs the current one.
   const total = items.length * passes.length;
@@ -267,13 +280,20 @@ export async function evalCommand(argv: string[]): Promise<number> {
     progress.update(doneCount, failedCount);
   };
 
-  const interrupt = new AbortController();
-  const onSigint = () => interrupt.abort();
-  process.once('SIGINT', onSigint);
+  // Ctrl-C or SIGTERM stops after the current batch; a second one stops at once, keeping the rows
+  // written (a cut last row is dropped by --resume) and a report.json that says so.
+  const interrupt = handleInterrupts(
+    () => {
+      progress.stop();
+      removeTemporaryFilesSync();
+      writeFileAtomicSync(jsonPath, placeholder(true));
+    },
+    (line) => progress.log(line),
+  );
   const runStarted = performance.now();
   try {
     for (const pass of passes) {
-      if (interrupt.signal.aborted) break;
+      if (interrupt.interrupted) break;
       progress.setLabel(pass.name === 'none' ? 'eval' : pass.name);
       // Batches sit at fixed positions of the dataset, so a resumed run puts every image in the
       // batch it had in an uninterrupted run (batched inference can move the last bits of a
@@ -311,6 +331,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
             const pair = node.preparePair(r, p.mask as BinaryMask, settings.protocol);
             const m = node.evaluateImage(pair.pred, pair.gt, { threshold: settings.threshold, score: r.score, label: p.item.label });
             const mask = p.mask as BinaryMask;
+            const mismatch = mask.width !== p.width || mask.height !== p.height;
+            if (mismatch && pass.name === 'none') {
+              progress.log(`sparsevit: ${p.item.id}: the mask is ${mask.width}x${mask.height}, the image ${p.width}x${p.height}; the mask was resized (nearest) to score it`);
+            }
             await record({
               ...baseRow(pass.name, p.item),
               status: 'ok',
@@ -326,26 +350,25 @@ export async function evalCommand(argv: string[]): Promise<number> {
               pixel_best_f1: m.pixel_best_f1,
               pixel_best_threshold: m.pixel_best_threshold,
               empty_mask: m.empty_mask,
-              mask_size_mismatch: mask.width !== p.width || mask.height !== p.height,
+              mask_size_mismatch: mismatch,
               ms: p.ms + modelMs + (performance.now() - t0),
             });
           } catch (error) {
             await record(failedRow(pass.name, p, errorRecord(error), p.ms + modelMs + (performance.now() - t0)));
           }
         }
-        if (interrupt.signal.aborted) {
+        if (interrupt.interrupted) {
           await next?.catch(() => undefined);
           break;
         }
       }
     }
   } finally {
-    process.removeListener('SIGINT', onSigint);
     progress.stop();
     await csv.close();
   }
   const runMs = performance.now() - runStarted;
-  const interrupted = interrupt.signal.aborted;
+  const interrupted = interrupt.interrupted;
 
   // 5. The reports, recomputed from report.csv (a resumed run gives what an uninterrupted one does).
   const { summarizeCsv, writeReportJson } = await import('../eval/report');
@@ -378,6 +401,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       evaluated: passSummaries.reduce((s, p) => s + p.images, 0),
       failed: failures.length,
       notRun,
+      maskSizeMismatch: summary.maskSizeMismatch,
     },
     dataset: {
       layout: dataset.layout,
@@ -426,7 +450,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     rankedManipulatedOnly: main.images > main.empty_masks,
     interrupted,
   });
-  await writeFile(join(outDir, 'report.html'), html);
+  await writeFileAtomic(join(outDir, 'report.html'), html);
+  interrupt.dispose();
 
   for (const p of passSummaries) {
     const label = p.name === 'none' ? '' : ` [${p.name}]`;

@@ -1,5 +1,6 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import { writeError, writeFileAtomic } from '../atomic-write';
 import { createInterface } from 'node:readline';
 
 /**
@@ -226,19 +227,37 @@ export async function repairCsvForResume(path: string): Promise<{ rows: number; 
 export class CsvWriter {
   private constructor(
     private readonly handle: FileHandle,
+    private readonly path: string,
     private sinceSync = 0,
   ) {}
 
-  /** Opens `path` to append (`fresh`: truncate and write the header first). */
+  /**
+   * Opens `path` to append (`fresh`: a new file holding the header, written atomically, which
+   * replaces whatever was there, a link included). Never through a link (`O_NOFOLLOW`): a
+   * `report.csv` that is a symbolic link when a run resumes is refused with `IO_ERROR`. A row cut
+   * by a full disk or a kill is dropped by `repairCsvForResume`.
+   */
   static async open(path: string, fresh: boolean): Promise<CsvWriter> {
-    const handle = await open(path, fresh ? 'w' : 'a');
-    const writer = new CsvWriter(handle);
-    if (fresh) await handle.write(`${CSV_HEADER}\n`);
-    return writer;
+    if (fresh) await writeFileAtomic(path, `${CSV_HEADER}\n`);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+    } catch (error) {
+      throw writeError(path, (error as NodeJS.ErrnoException).code === 'ELOOP' ? new Error('it is a symbolic link; refusing to write through it') : error);
+    }
+    return new CsvWriter(handle, path);
+  }
+
+  private async append(text: string): Promise<void> {
+    try {
+      await this.handle.write(text);
+    } catch (error) {
+      throw writeError(this.path, error);
+    }
   }
 
   async write(row: ReportRow): Promise<void> {
-    await this.handle.write(`${formatCsvRow(row)}\n`);
+    await this.append(`${formatCsvRow(row)}\n`);
     if (++this.sinceSync >= 64) await this.sync();
   }
 

@@ -1,6 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
 import type { EvaluationSummary } from '@sparsevit/node';
+import { openAtomic, writeError } from '../atomic-write';
 import { readCsvRows, type ReportRow } from './csv';
 
 /** One evaluation pass: the unperturbed reference (`none`) or one perturbation. */
@@ -76,6 +75,8 @@ export interface CsvSummary {
   rows: number;
   /** Sum of the `ms` column of the counted rows. */
   rowMs: number;
+  /** Images of the unperturbed pass whose mask is not at the image's size (resized to score them). */
+  maskSizeMismatch: number;
   /** Best / worst rows of the unperturbed pass by pixel F1 (manipulated images when there are any). */
   best: ReportRow[];
   worst: ReportRow[];
@@ -103,6 +104,7 @@ export async function summarizeCsv(
   const any = new Selection(show);
   let rows = 0;
   let rowMs = 0;
+  let maskSizeMismatch = 0;
   for await (const row of readCsvRows(csvPath)) {
     const acc = accumulators.get(row.perturbation);
     if (!acc || !ids.has(row.id)) continue;
@@ -111,6 +113,7 @@ export async function summarizeCsv(
     seen.add(key);
     rows++;
     rowMs += row.ms ?? 0;
+    if (row.perturbation === 'none' && row.mask_size_mismatch === true) maskSizeMismatch++;
     if (row.status === 'failed') {
       acc.add({ id: row.id, error: row.error ?? '', ...(row.error_code ? { code: row.error_code } : {}) });
       failures.push({ perturbation: row.perturbation, id: row.id, code: row.error_code, error: row.error ?? '' });
@@ -140,6 +143,7 @@ export async function summarizeCsv(
     failures,
     rows,
     rowMs,
+    maskSizeMismatch,
     ...picked,
   };
 }
@@ -156,13 +160,38 @@ export async function writeReportJson(
   passes: readonly PassInfo[],
   ids: ReadonlySet<string>,
 ): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const out = createWriteStream(tmp, { encoding: 'utf8' });
-  const failed = new Promise<never>((_, reject) => out.on('error', reject));
-  failed.catch(() => undefined); // raced below; never an unhandled rejection
-  const write = async (s: string) => {
-    if (!out.write(s)) await Promise.race([new Promise<void>((r) => out.once('drain', () => r())), failed]);
+  // Through a temporary file beside it (never through a link), renamed when complete.
+  const file = await openAtomic(path);
+  let buffered: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    const text = buffered.join('');
+    buffered = [];
+    size = 0;
+    await file.handle.write(text);
   };
+  const write = async (s: string) => {
+    buffered.push(s);
+    size += s.length;
+    if (size >= 1 << 16) await flush();
+  };
+  try {
+    await writeRows(write, head, csvPath, passes, ids);
+    await flush();
+  } catch (error) {
+    await file.abort();
+    throw writeError(path, error);
+  }
+  await file.commit();
+}
+
+async function writeRows(
+  write: (s: string) => Promise<void>,
+  head: Record<string, unknown>,
+  csvPath: string | null,
+  passes: readonly PassInfo[],
+  ids: ReadonlySet<string>,
+): Promise<void> {
   const text = JSON.stringify(head, null, 2);
   await write(`${text.slice(0, text.lastIndexOf('}')).replace(/\s*$/, '')},\n  "rows": [`);
   if (csvPath) {
@@ -180,6 +209,4 @@ export async function writeReportJson(
     if (!first) await write('\n  ');
   }
   await write(']\n}\n');
-  await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed]);
-  await rename(tmp, path);
 }
