@@ -1,17 +1,16 @@
 #!/bin/sh
-# The main job on the bundled fixtures: SparseViT on four sample images with the tiny,
-# UNTRAINED weights from the parity fixtures. The maps it writes exercise the whole pipeline
-# (checkpoint reading, ONNX lowering, ONNX Runtime, pre/postprocessing); they are not forgery
-# detections. For real results, convert the authors' released checkpoint (see README.md).
+# The main job: SparseViT's trained default model (@sparsevit/default-model: small preset,
+# trained by `sparsevit train` on synthetic manipulations of Debian photos, not by the paper's
+# authors) on the bundled sample images, four synthetic manipulations of held-out photos with
+# their true masks (tooling/samples). Writes the maps and overlays, then scores them against the
+# masks with `sparsevit eval` (per-image F1 and IoU in demo-output/eval/report.html).
 set -eu
 cd "$(dirname "$0")/../.."
 sh tooling/scripts/bootstrap.sh
-images=tooling/fixtures/sparsevit-tiny/images
 echo
-echo "Running sparsevit detect with UNTRAINED tiny weights (pipeline check, not real detections)"
-pnpm --silent sparsevit detect \
-  "$images/splice_640x480.png" "$images/splice_300x500.png" "$images/gray_257x333.png" "$images/rgba_512x512.png" \
-  --weights tooling/fixtures/sparsevit-tiny/checkpoint.pth \
-  --config tooling/fixtures/sparsevit-tiny/config.json \
-  --out demo-output
-echo "Outputs (probability .npy, mask and overlay PNGs, per-image JSON, summary.json): demo-output/"
+echo "Running sparsevit detect with the default model on tooling/samples/Tp"
+pnpm --silent sparsevit detect tooling/samples/Tp --out demo-output
+echo
+echo "Scoring the masks against tooling/samples/Gt"
+pnpm --silent sparsevit eval tooling/samples --out demo-output/eval
+echo "Outputs: demo-output/<name>.overlay.png, .mask.png, .prob.npy, .json, summary.json; scores: demo-output/eval/report.html"

@@ -29,8 +29,13 @@ function lineChart(title: string, series: { name: string; color: string; points:
   const [y0, y1] = yRange ?? [Math.min(...ys), Math.max(...ys, Math.min(...ys) + 1e-6)];
   const sx = (x: number) => pad + ((x - x0) / (x1 - x0)) * (w - 2 * pad);
   const sy = (y: number) => h - pad - ((y - y0) / (y1 - y0)) * (h - 2 * pad);
+  // Sparse series (validation every N steps) also get a dot per point, so one point shows.
   const lines = series
-    .map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`)
+    .map((s) => {
+      const line = `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`;
+      const dots = s.points.length <= 60 ? s.points.map(([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"/>`).join('') : '';
+      return line + dots;
+    })
     .join('');
   const legend = series.map((s, i) => `<text x="${pad + 10 + i * 150}" y="16" fill="${s.color}" font-size="12">${esc(s.name)}</text>`).join('');
   const ticks = [0, 0.5, 1].map((t) => {
