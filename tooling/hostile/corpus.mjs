@@ -173,6 +173,9 @@ const tinyConfig = JSON.parse(readFileSync(TINY_CONFIG, 'utf8'));
 
 // --- the cases ----------------------------------------------------------------------------------
 
+/** An image case: run through detect with the tiny model, it must be the image's `code` row. */
+const imageCase = (name, about, file, code, build) => ({ name, about, file, kind: 'image', config: 'tiny', expect: { load: code }, build });
+
 /**
  * Every case: `file` (its name; the extension tells the CLI the format), `kind` (`weights`: read
  * and loaded as a model; `image`: run through detect), `config` (`tiny`: run with the tiny
@@ -184,12 +187,21 @@ export const HOSTILE_CASES = [
   // 1. Reader output grown from tiny inputs: keys and sizes rendered into messages.
   {
     name: 'pickle-key-2m-deep',
-    about: 'a dict key nested 2,000,000 lists deep (4 MB); rendering it overflowed the stack',
+    about: 'a dict key nested 2,000,000 lists deep (4 MB); rendering it overflowed the stack. Now over the object cap',
     file: 'pickle-key-2m-deep.pth',
     kind: 'weights',
     config: 'tiny',
-    expect: { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
+    expect: { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
     build: () => pickleOnly(dictWithKey(concat([repeat([op.EMPTY_LIST], 2_000_000), repeat([op.APPEND], 1_999_999)]))),
+  },
+  {
+    name: 'pickle-key-900k-deep',
+    about: 'the same key 900,000 lists deep, within the object cap: the "no state dict" error describes it',
+    file: 'pickle-key-900k-deep.pth',
+    kind: 'weights',
+    config: 'tiny',
+    expect: { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
+    build: () => pickleOnly(dictWithKey(concat([repeat([op.EMPTY_LIST], 900_000), repeat([op.APPEND], 899_999)]))),
   },
   {
     name: 'pickle-key-shared-40',
@@ -279,7 +291,7 @@ export const HOSTILE_CASES = [
   },
   {
     name: 'pickle-many-objects',
-    about: '9,000,000 empty lists appended to one list (18 MB): the object cap',
+    about: '9,000,000 empty lists appended to one list (18 MB): the object cap (1,048,576)',
     file: 'pickle-many-objects.pth',
     kind: 'weights',
     config: 'tiny',
@@ -411,60 +423,14 @@ export const HOSTILE_CASES = [
     build: () => rawSafetensors(`{"x":{"dtype":"${'D'.repeat(1_000_000)}","shape":[1],"data_offsets":[0,4]}}`, 4),
   },
   // 4. One valid but extreme image.
-  {
-    name: 'png-50000000x1',
-    about: 'a 48 KB PNG of 50,000,000 x 1 pixels, under the 100 MP limit (once 3.3 GB, no summary)',
-    file: 'strip-50000000x1.png',
-    kind: 'image',
-    config: 'tiny',
-    expect: { load: 'UNSUPPORTED_IMAGE_SHAPE' },
-    build: () => uniformPng(50_000_000, 1),
-  },
-  {
-    name: 'png-4000000x1',
-    about: 'a PNG of 4,000,000 x 1 pixels (once 71 s and 8.25 GB)',
-    file: 'strip-4000000x1.png',
-    kind: 'image',
-    config: 'tiny',
-    expect: { load: 'UNSUPPORTED_IMAGE_SHAPE' },
-    build: () => uniformPng(4_000_000, 1),
-  },
-  {
-    name: 'png-1x4000000',
-    about: 'the same strip standing up',
-    file: 'strip-1x4000000.png',
-    kind: 'image',
-    config: 'tiny',
-    expect: { load: 'UNSUPPORTED_IMAGE_SHAPE' },
-    build: () => uniformPng(1, 4_000_000),
-  },
-  {
-    name: 'png-aspect-200',
-    about: 'a 20,000 x 100 PNG: sides within bounds, aspect ratio 200',
-    file: 'aspect-20000x100.png',
-    kind: 'image',
-    config: 'tiny',
-    expect: { load: 'UNSUPPORTED_IMAGE_SHAPE' },
-    build: () => uniformPng(20_000, 100),
-  },
-  {
-    name: 'png-header-400mp',
-    about: 'a PNG header declaring 20,000 x 20,000 pixels over a few bytes of data',
-    file: 'header-20000x20000.png',
-    kind: 'image',
-    config: 'tiny',
-    expect: { load: 'IMAGE_TOO_LARGE' },
-    build: () => headerOnlyPng(20_000, 20_000),
-  },
-  {
-    name: 'svg',
-    about: 'an SVG (a vector document, not a photo)',
-    file: 'drawing.svg',
-    kind: 'image',
-    config: 'tiny',
-    expect: { load: 'INVALID_IMAGE' },
-    build: () => ascii('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>\n'),
-  },
+  imageCase('png-50000000x1', 'a 48 KB PNG of 50,000,000 x 1 pixels, under the 100 MP limit (once 3.3 GB, no summary)', 'strip-50000000x1.png', 'UNSUPPORTED_IMAGE_SHAPE', () => uniformPng(50_000_000, 1)),
+  imageCase('png-4000000x1', 'a PNG of 4,000,000 x 1 pixels (once 71 s and 8.25 GB)', 'strip-4000000x1.png', 'UNSUPPORTED_IMAGE_SHAPE', () => uniformPng(4_000_000, 1)),
+  imageCase('png-1x4000000', 'the same strip standing up', 'strip-1x4000000.png', 'UNSUPPORTED_IMAGE_SHAPE', () => uniformPng(1, 4_000_000)),
+  imageCase('png-aspect-200', 'a 20,000 x 100 PNG: sides within bounds, aspect ratio 200', 'aspect-20000x100.png', 'UNSUPPORTED_IMAGE_SHAPE', () => uniformPng(20_000, 100)),
+  imageCase('png-header-400mp', 'a PNG header declaring 20,000 x 20,000 pixels over a few bytes of data', 'header-20000x20000.png', 'IMAGE_TOO_LARGE', () => headerOnlyPng(20_000, 20_000)),
+  imageCase('svg', 'an SVG (a vector document, not a photo)', 'drawing.svg', 'INVALID_IMAGE', () =>
+    ascii('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>\n'),
+  ),
 ];
 
 /** The bytes of one case. */

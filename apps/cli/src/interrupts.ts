@@ -10,6 +10,9 @@
  * A supervisor's SIGTERM (systemd, docker stop, a CI timeout) is a request to stop like Ctrl-C,
  * not a reason to lose the run.
  */
+import { removeTemporaryFilesSync, writeFileAtomicSync } from './atomic-write';
+import type { Progress } from './progress';
+
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 export interface Interrupts {
@@ -46,4 +49,20 @@ export function handleInterrupts(onForcedStop: () => void, log: (line: string) =
       for (const s of SIGNALS) process.removeListener(s, onSignal);
     },
   };
+}
+
+/**
+ * `handleInterrupts` for a run that reports progress and keeps one record file (`summary.json`,
+ * `report.json`): a forced stop clears the progress bar, removes temporary files and writes
+ * `record()` to `path`, atomically.
+ */
+export function handleRunInterrupts(progress: Progress, path: string, record: () => string): Interrupts {
+  return handleInterrupts(
+    () => {
+      progress.stop();
+      removeTemporaryFilesSync();
+      writeFileAtomicSync(path, record());
+    },
+    (line) => progress.log(line),
+  );
 }

@@ -7,7 +7,7 @@ import { MODEL_OPTIONS, parseModelOptions, type ModelCommandSettings } from '../
 import { collectInputs, type InputFile } from '../collect-inputs';
 import { errorRecord, oneLine } from '../errors';
 import { DETECT_USAGE, printHelp } from '../help';
-import { handleInterrupts } from '../interrupts';
+import { handleRunInterrupts } from '../interrupts';
 import { prepareOutputFolder } from '../output-folder';
 import { createProgress } from '../progress';
 import { UsageError } from '../usage-error';
@@ -142,15 +142,8 @@ export async function detectCommand(argv: string[]): Promise<number> {
 
   // Ctrl-C or SIGTERM stops after the current batch; what is done is kept and summarized (exit
   // 130). A second one writes the summary of what is done at once and exits.
-  const { removeTemporaryFilesSync, writeFileAtomic, writeFileAtomicSync } = await import('../atomic-write');
-  const interrupts = handleInterrupts(
-    () => {
-      progress.stop();
-      removeTemporaryFilesSync();
-      writeFileAtomicSync(summaryPath, summaryText(true));
-    },
-    (line) => progress.log(line),
-  );
+  const { writeFileAtomic } = await import('../atomic-write');
+  const interrupts = handleRunInterrupts(progress, summaryPath, () => summaryText(true));
   let pending: Promise<void> = Promise.resolve();
   try {
     // detectStream holds one batch at a time. One input's files are written while the next

@@ -6,7 +6,7 @@ import { loadCliModel } from '../load-cli-model';
 import { MODEL_OPTIONS, parseModelOptions, type ModelCommandSettings } from '../model-options';
 import { errorRecord, isCodedError, oneLine } from '../errors';
 import { EVAL_USAGE, printHelp } from '../help';
-import { handleInterrupts } from '../interrupts';
+import { handleRunInterrupts } from '../interrupts';
 import { prepareOutputFolder } from '../output-folder';
 import { createProgress } from '../progress';
 import { UsageError } from '../usage-error';
@@ -142,7 +142,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     inputFiles: [dataset.path, ...items.flatMap((i) => (i.mask ? [i.image, i.mask] : [i.image]))],
     outputNames: ['report.csv', 'report.json', 'report.html'],
   });
-  const { writeFileAtomic, writeFileAtomicSync, removeTemporaryFilesSync } = await import('../atomic-write');
+  const { writeFileAtomic } = await import('../atomic-write');
   const csvPath = join(outDir, 'report.csv');
   const jsonPath = join(outDir, 'report.json');
   const identity = resumeIdentity(settings, dataset, node.PRESETS);
@@ -282,14 +282,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
 
   // Ctrl-C or SIGTERM stops after the current batch; a second one stops at once, keeping the rows
   // written (a cut last row is dropped by --resume) and a report.json that says so.
-  const interrupt = handleInterrupts(
-    () => {
-      progress.stop();
-      removeTemporaryFilesSync();
-      writeFileAtomicSync(jsonPath, placeholder(true));
-    },
-    (line) => progress.log(line),
-  );
+  const interrupt = handleRunInterrupts(progress, jsonPath, () => placeholder(true));
   const runStarted = performance.now();
   try {
     for (const pass of passes) {
