@@ -42,17 +42,7 @@ const op = {
 
 const u32 = (n) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
 
-function concat(parts) {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = (parts) => new Uint8Array(Buffer.concat(parts));
 
 /** `count` copies of the byte pattern `pattern`. */
 function repeat(pattern, count) {
@@ -67,6 +57,9 @@ const ascii = (s) => new TextEncoder().encode(s);
 
 /** `{key: 1}` where `keyOps` pushes the key. */
 const dictWithKey = (keyOps) => concat([bytes(op.PROTO2, op.EMPTY_DICT), keyOps, bytes(op.BININT1, 1, op.SETITEM, op.STOP)]);
+
+/** Pushes one list nested `levels` deep: `levels` EMPTY_LISTs, each appended to the one before. */
+const deepListOps = (levels) => concat([repeat([op.EMPTY_LIST], levels), repeat([op.APPEND], levels - 1)]);
 
 /** Pushes one list nested `levels` deep whose every level holds the level below twice, by reference (memo 0..levels). */
 function sharedListOps(levels) {
@@ -173,6 +166,9 @@ const tinyConfig = JSON.parse(readFileSync(TINY_CONFIG, 'utf8'));
 
 // --- the cases ----------------------------------------------------------------------------------
 
+/** A weights case: read alone it ends in `expect.read`, loaded as a model (with `config`) in `expect.load`. */
+const weightsCase = (name, about, file, expect, build, config = 'tiny') => ({ name, about, file, kind: 'weights', config, expect, build });
+
 /** An image case: run through detect with the tiny model, it must be the image's `code` row. */
 const imageCase = (name, about, file, code, build) => ({ name, about, file, kind: 'image', config: 'tiny', expect: { load: code }, build });
 
@@ -185,68 +181,41 @@ const imageCase = (name, about, file, code, build) => ({ name, about, file, kind
  */
 export const HOSTILE_CASES = [
   // 1. Reader output grown from tiny inputs: keys and sizes rendered into messages.
-  {
-    name: 'pickle-key-2m-deep',
-    about: 'a dict key nested 2,000,000 lists deep (4 MB); rendering it overflowed the stack. Now over the object cap',
-    file: 'pickle-key-2m-deep.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
-    build: () => pickleOnly(dictWithKey(concat([repeat([op.EMPTY_LIST], 2_000_000), repeat([op.APPEND], 1_999_999)]))),
-  },
-  {
-    name: 'pickle-key-900k-deep',
-    about: 'the same key 900,000 lists deep, within the object cap: the "no state dict" error describes it',
-    file: 'pickle-key-900k-deep.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
-    build: () => pickleOnly(dictWithKey(concat([repeat([op.EMPTY_LIST], 900_000), repeat([op.APPEND], 899_999)]))),
-  },
-  {
-    name: 'pickle-key-shared-40',
-    about: 'a dict key: one list shared by reference 40 levels deep (under 1 KB); printed, 2^40 items',
-    file: 'pickle-key-shared-40.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
-    build: () => pickleOnly(dictWithKey(sharedListOps(40))),
-  },
-  {
-    name: 'pickle-key-shared-22',
-    about: 'the same at 22 levels: once a typed error with a 71 MB message',
-    file: 'pickle-key-shared-22.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
-    build: () => pickleOnly(dictWithKey(sharedListOps(22))),
-  },
-  {
-    name: 'pickle-key-bytes-20mb',
-    about: 'a 20 MB bytes key: once a 40 MB message',
-    file: 'pickle-key-bytes-20mb.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
-    build: () => pickleOnly(dictWithKey(concat([bytes(0x42, u32(20_000_000)), new Uint8Array(20_000_000)]))),
-  },
-  {
-    name: 'pickle-key-string-20mb',
-    about: 'a 20 MB str key',
-    file: 'pickle-key-string-20mb.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
-    build: () => pickleOnly(dictWithKey(concat([bytes(0x58, u32(20_000_000)), new Uint8Array(20_000_000).fill(0x61)]))),
-  },
-  {
-    name: 'pickle-size-shared-40',
-    about: "a tensor whose size tuple holds a list shared 40 levels deep (rendered by the size check)",
-    file: 'pickle-size-shared-40.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
-    build: () => {
+  weightsCase(
+    'pickle-key-2m-deep',
+    'a dict key nested 2,000,000 lists deep (4 MB); rendering it overflowed the stack. Now over the object cap',
+    'pickle-key-2m-deep.pth', { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
+    () => pickleOnly(dictWithKey(deepListOps(2_000_000)))),
+  weightsCase(
+    'pickle-key-900k-deep',
+    'the same key 900,000 lists deep, within the object cap: the "no state dict" error describes it',
+    'pickle-key-900k-deep.pth', { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
+    () => pickleOnly(dictWithKey(deepListOps(900_000)))),
+  weightsCase(
+    'pickle-key-shared-40',
+    'a dict key: one list shared by reference 40 levels deep (under 1 KB); printed, 2^40 items',
+    'pickle-key-shared-40.pth', { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
+    () => pickleOnly(dictWithKey(sharedListOps(40)))),
+  weightsCase(
+    'pickle-key-shared-22',
+    'the same at 22 levels: once a typed error with a 71 MB message',
+    'pickle-key-shared-22.pth', { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
+    () => pickleOnly(dictWithKey(sharedListOps(22)))),
+  weightsCase(
+    'pickle-key-bytes-20mb',
+    'a 20 MB bytes key: once a 40 MB message',
+    'pickle-key-bytes-20mb.pth', { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
+    () => pickleOnly(dictWithKey(concat([bytes(0x42, u32(20_000_000)), new Uint8Array(20_000_000)])))),
+  weightsCase(
+    'pickle-key-string-20mb',
+    'a 20 MB str key',
+    'pickle-key-string-20mb.pth', { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
+    () => pickleOnly(dictWithKey(concat([bytes(0x58, u32(20_000_000)), new Uint8Array(20_000_000).fill(0x61)])))),
+  weightsCase(
+    'pickle-size-shared-40',
+    "a tensor whose size tuple holds a list shared 40 levels deep (rendered by the size check)",
+    'pickle-size-shared-40.pth', { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
+    () => {
       const w = new PickleWriter().proto(2).emptyDict().str('model').emptyDict().str('x');
       w.global('torch._utils', '_rebuild_tensor_v2').mark();
       w.mark().str('storage').global('torch', 'FloatStorage').str('0').str('cpu').int(1).tuple().binpersid();
@@ -258,25 +227,17 @@ export const HOSTILE_CASES = [
       // fetched where the size tuple goes.
       const prelude = concat([bytes(op.PROTO2), sharedListOps(40), bytes(op.POP)]);
       return writeCheckpoint({ pickle: concat([prelude, head.subarray(2), bytes(op.LONG_BINGET, u32(40)), tail.bytes()]), storages: { 0: new Uint8Array(4) } });
-    },
-  },
-  {
-    name: 'pickle-global-1mb-name',
-    about: 'a GLOBAL whose module name is 1 MB long (quoted by the allow-list refusal)',
-    file: 'pickle-global-1mb-name.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'UNSAFE_CHECKPOINT', load: 'UNSAFE_CHECKPOINT' },
-    build: () => pickleOnly(concat([bytes(op.PROTO2, 0x63), new Uint8Array(1_000_000).fill(0x61), ascii('\nsystem\n'), bytes(op.STOP)])),
-  },
-  {
-    name: 'pickle-copy-amplification',
-    about: 'torch.Size() of one memoized 1,000,000-item list, 200,000 times (7 bytes a call, each call copies the list)',
-    file: 'pickle-copy-amplification.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
-    build: () =>
+    }),
+  weightsCase(
+    'pickle-global-1mb-name',
+    'a GLOBAL whose module name is 1 MB long (quoted by the allow-list refusal)',
+    'pickle-global-1mb-name.pth', { read: 'UNSAFE_CHECKPOINT', load: 'UNSAFE_CHECKPOINT' },
+    () => pickleOnly(concat([bytes(op.PROTO2, 0x63), new Uint8Array(1_000_000).fill(0x61), ascii('\nsystem\n'), bytes(op.STOP)]))),
+  weightsCase(
+    'pickle-copy-amplification',
+    'torch.Size() of one memoized 1,000,000-item list, 200,000 times (7 bytes a call, each call copies the list)',
+    'pickle-copy-amplification.pth', { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
+    () =>
       pickleOnly(
         concat([
           bytes(op.PROTO2, op.EMPTY_LIST, op.MARK),
@@ -287,148 +248,109 @@ export const HOSTILE_CASES = [
           repeat([op.BINGET, 1, op.BINGET, 0, op.TUPLE1, op.REDUCE, op.POP], 200_000),
           bytes(op.EMPTY_DICT, op.STOP),
         ]),
-      ),
-  },
-  {
-    name: 'pickle-many-objects',
-    about: '9,000,000 empty lists appended to one list (18 MB): the object cap (1,048,576)',
-    file: 'pickle-many-objects.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
-    build: () => pickleOnly(concat([bytes(op.PROTO2, op.EMPTY_LIST), repeat([op.EMPTY_LIST, op.APPEND], 9_000_000), bytes(op.STOP)])),
-  },
+      )),
+  weightsCase(
+    'pickle-many-objects',
+    '9,000,000 empty lists appended to one list (18 MB): the object cap (1,048,576)',
+    'pickle-many-objects.pth', { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
+    () => pickleOnly(concat([bytes(op.PROTO2, op.EMPTY_LIST), repeat([op.EMPTY_LIST, op.APPEND], 9_000_000), bytes(op.STOP)]))),
   // 2. Stride-0 storages expanded without limit.
-  {
-    name: 'stride0-2e31',
-    about: 'a tensor of size [2^31] and stride [0] over a one-element storage',
-    file: 'stride0-2e31.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'CORRUPT_WEIGHTS', load: 'WEIGHTS_MISMATCH' },
-    build: () => tinyCheckpoint((key) => (key === 'encoder_net.patch_embed1.norm.weight' ? { size: [2 ** 31], stride: [0], numel: 1 } : undefined)),
-  },
-  {
-    name: 'stride0-1e8',
-    about: 'a tensor of size [1e8] and stride [0] (once 464 MB and 6.6 s)',
-    file: 'stride0-1e8.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'CORRUPT_WEIGHTS', load: 'WEIGHTS_MISMATCH' },
-    build: () => tinyCheckpoint((key) => (key === 'encoder_net.patch_embed1.norm.weight' ? { size: [1e8], stride: [0], numel: 1 } : undefined)),
-  },
-  {
-    name: 'stride0-twenty',
-    about: 'twenty tensors of size [1e8], stride [0] (once 847 MB)',
-    file: 'stride0-twenty.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'CORRUPT_WEIGHTS', load: 'WEIGHTS_MISMATCH' },
-    build: () => {
+  weightsCase(
+    'stride0-2e31',
+    'a tensor of size [2^31] and stride [0] over a one-element storage',
+    'stride0-2e31.pth', { read: 'CORRUPT_WEIGHTS', load: 'WEIGHTS_MISMATCH' },
+    () => tinyCheckpoint((key) => (key === 'encoder_net.patch_embed1.norm.weight' ? { size: [2 ** 31], stride: [0], numel: 1 } : undefined))),
+  weightsCase(
+    'stride0-1e8',
+    'a tensor of size [1e8] and stride [0] (once 464 MB and 6.6 s)',
+    'stride0-1e8.pth', { read: 'CORRUPT_WEIGHTS', load: 'WEIGHTS_MISMATCH' },
+    () => tinyCheckpoint((key) => (key === 'encoder_net.patch_embed1.norm.weight' ? { size: [1e8], stride: [0], numel: 1 } : undefined))),
+  weightsCase(
+    'stride0-twenty',
+    'twenty tensors of size [1e8], stride [0] (once 847 MB)',
+    'stride0-twenty.pth', { read: 'CORRUPT_WEIGHTS', load: 'WEIGHTS_MISMATCH' },
+    () => {
       const keys = new Set(Object.keys(tinyKeys).filter((k) => !k.endsWith('num_batches_tracked')).slice(0, 20));
       return tinyCheckpoint((key) => (keys.has(key) ? { size: [1e8], stride: [0], numel: 1 } : undefined));
-    },
-  },
-  {
-    name: 'stride-misshaped-right-size',
-    about: "a tensor of the graph's element count but a transposed, wrong shape: refused before it is copied",
-    file: 'stride-misshaped.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'ok', load: 'WEIGHTS_MISMATCH' },
-    build: () => tinyCheckpoint((key, shape) => (key === 'encoder_net.patch_embed1.proj.weight' ? { size: [...shape].reverse(), stride: [1, 4, 16, 48] } : undefined)),
-  },
+    }),
+  weightsCase(
+    'stride-misshaped-right-size',
+    "a tensor of the graph's element count but a transposed, wrong shape: refused before it is copied",
+    'stride-misshaped.pth', { read: 'ok', load: 'WEIGHTS_MISMATCH' },
+    () => tinyCheckpoint((key, shape) => (key === 'encoder_net.patch_embed1.proj.weight' ? { size: [...shape].reverse(), stride: [1, 4, 16, 48] } : undefined))),
   // 3. Overlapping zip entries.
-  {
-    name: 'zip-overlap-250',
-    about: '250 central-directory entries pointing at one 8 MiB stored entry (8.4 MB file; once 2.08 GB and 16 s)',
-    file: 'zip-overlap-250.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
-    build: () => overlappingZip(250, 8 * 1024 * 1024),
-  },
-  {
-    name: 'zip-overlap-2',
-    about: 'two storage entries sharing one stored entry',
-    file: 'zip-overlap-2.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
-    build: () => overlappingZip(2, 1024),
-  },
-  {
-    name: 'zip-long-entry-name',
-    about: 'a compressed data.pkl in a folder with a 65,000-byte name (quoted by the refusal)',
-    file: 'zip-long-entry-name.pth',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
-    build: () => writeZip([{ name: `${'x'.repeat(65_000)}/data.pkl`, data: new Uint8Array(4), method: 8 }]),
-  },
+  weightsCase(
+    'zip-overlap-250',
+    '250 central-directory entries pointing at one 8 MiB stored entry (8.4 MB file; once 2.08 GB and 16 s)',
+    'zip-overlap-250.pth', { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
+    () => overlappingZip(250, 8 * 1024 * 1024)),
+  weightsCase(
+    'zip-overlap-2',
+    'two storage entries sharing one stored entry',
+    'zip-overlap-2.pth', { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
+    () => overlappingZip(2, 1024)),
+  weightsCase(
+    'zip-long-entry-name',
+    'a compressed data.pkl in a folder with a 65,000-byte name (quoted by the refusal)',
+    'zip-long-entry-name.pth', { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
+    () => writeZip([{ name: `${'x'.repeat(65_000)}/data.pkl`, data: new Uint8Array(4), method: 8 }])),
   // 5. A weights file's metadata config trusted without bounds.
-  {
-    name: 'config-img-size-8192',
-    about: 'img_size 8192 in the safetensors metadata (once 3.25 GB and 18 s for one image)',
-    file: 'config-img-size-8192.safetensors',
-    kind: 'weights',
-    config: 'file',
-    expect: { read: 'ok', load: 'INVALID_CONFIG' },
-    build: tinyWithConfig({ ...tinyConfig, img_size: 8192 }),
-  },
-  {
-    name: 'config-depth-1e9',
-    about: 'a stage depth of 1e9 in the metadata',
-    file: 'config-depth-1e9.safetensors',
-    kind: 'weights',
-    config: 'file',
-    expect: { read: 'ok', load: 'INVALID_CONFIG' },
-    build: tinyWithConfig({ ...tinyConfig, depth: [1e9, 1, 15, 4], embed_dim: [8, 16, 32, 1e9] }),
-  },
-  {
-    name: 'config-array-1m',
-    about: 's_blocks3 of 1,000,000 entries and a 1 MB key in the metadata (quoted by the config errors)',
-    file: 'config-array-1m.safetensors',
-    kind: 'weights',
-    config: 'file',
-    expect: { read: 'ok', load: 'INVALID_CONFIG' },
-    build: tinyWithConfig({ ...tinyConfig, s_blocks3: new Array(1_000_000).fill(0.5), head_dim: 'h'.repeat(1_000_000) }),
-  },
+  weightsCase(
+    'config-img-size-8192',
+    'img_size 8192 in the safetensors metadata (once 3.25 GB and 18 s for one image)',
+    'config-img-size-8192.safetensors', { read: 'ok', load: 'INVALID_CONFIG' },
+    tinyWithConfig({ ...tinyConfig, img_size: 8192 }), 'file'),
+  weightsCase(
+    'config-depth-1e9',
+    'a stage depth of 1e9 in the metadata',
+    'config-depth-1e9.safetensors', { read: 'ok', load: 'INVALID_CONFIG' },
+    tinyWithConfig({ ...tinyConfig, depth: [1e9, 1, 15, 4], embed_dim: [8, 16, 32, 1e9] }), 'file'),
+  weightsCase(
+    'config-array-1m',
+    's_blocks3 of 1,000,000 entries and a 1 MB key in the metadata (quoted by the config errors)',
+    'config-array-1m.safetensors', { read: 'ok', load: 'INVALID_CONFIG' },
+    tinyWithConfig({ ...tinyConfig, s_blocks3: new Array(1_000_000).fill(0.5), head_dim: 'h'.repeat(1_000_000) }), 'file'),
   // Relatives in safetensors: attacker text in the header.
-  {
-    name: 'safetensors-name-20mb',
-    about: 'a tensor named with 20 MB of text and wrong offsets',
-    file: 'safetensors-name-20mb.safetensors',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
-    build: () => rawSafetensors(`{"${'n'.repeat(20_000_000)}":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}`, 8),
-  },
-  {
-    name: 'safetensors-shape-1m',
-    about: 'a shape of 1,000,000 dimensions ending in -1',
-    file: 'safetensors-shape-1m.safetensors',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
-    build: () => rawSafetensors(`{"x":{"dtype":"F32","shape":[${'1,'.repeat(1_000_000)}-1],"data_offsets":[0,4]}}`, 4),
-  },
-  {
-    name: 'safetensors-dtype-1mb',
-    about: 'a 1 MB dtype string',
-    file: 'safetensors-dtype-1mb.safetensors',
-    kind: 'weights',
-    config: 'tiny',
-    expect: { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
-    build: () => rawSafetensors(`{"x":{"dtype":"${'D'.repeat(1_000_000)}","shape":[1],"data_offsets":[0,4]}}`, 4),
-  },
+  weightsCase(
+    'safetensors-name-20mb',
+    'a tensor named with 20 MB of text and wrong offsets',
+    'safetensors-name-20mb.safetensors', { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
+    () => rawSafetensors(`{"${'n'.repeat(20_000_000)}":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}`, 8)),
+  weightsCase(
+    'safetensors-shape-1m',
+    'a shape of 1,000,000 dimensions ending in -1',
+    'safetensors-shape-1m.safetensors', { read: 'CORRUPT_WEIGHTS', load: 'CORRUPT_WEIGHTS' },
+    () => rawSafetensors(`{"x":{"dtype":"F32","shape":[${'1,'.repeat(1_000_000)}-1],"data_offsets":[0,4]}}`, 4)),
+  weightsCase(
+    'safetensors-dtype-1mb',
+    'a 1 MB dtype string',
+    'safetensors-dtype-1mb.safetensors', { read: 'UNSUPPORTED_FORMAT', load: 'UNSUPPORTED_FORMAT' },
+    () => rawSafetensors(`{"x":{"dtype":"${'D'.repeat(1_000_000)}","shape":[1],"data_offsets":[0,4]}}`, 4)),
   // 4. One valid but extreme image.
-  imageCase('png-50000000x1', 'a 48 KB PNG of 50,000,000 x 1 pixels, under the 100 MP limit (once 3.3 GB, no summary)', 'strip-50000000x1.png', 'UNSUPPORTED_IMAGE_SHAPE', () => uniformPng(50_000_000, 1)),
-  imageCase('png-4000000x1', 'a PNG of 4,000,000 x 1 pixels (once 71 s and 8.25 GB)', 'strip-4000000x1.png', 'UNSUPPORTED_IMAGE_SHAPE', () => uniformPng(4_000_000, 1)),
-  imageCase('png-1x4000000', 'the same strip standing up', 'strip-1x4000000.png', 'UNSUPPORTED_IMAGE_SHAPE', () => uniformPng(1, 4_000_000)),
-  imageCase('png-aspect-200', 'a 20,000 x 100 PNG: sides within bounds, aspect ratio 200', 'aspect-20000x100.png', 'UNSUPPORTED_IMAGE_SHAPE', () => uniformPng(20_000, 100)),
-  imageCase('png-header-400mp', 'a PNG header declaring 20,000 x 20,000 pixels over a few bytes of data', 'header-20000x20000.png', 'IMAGE_TOO_LARGE', () => headerOnlyPng(20_000, 20_000)),
-  imageCase('svg', 'an SVG (a vector document, not a photo)', 'drawing.svg', 'INVALID_IMAGE', () =>
+  imageCase(
+    'png-50000000x1',
+    'a 48 KB PNG of 50,000,000 x 1 pixels, under the 100 MP limit (once 3.3 GB, no summary)',
+    'strip-50000000x1.png', 'UNSUPPORTED_IMAGE_SHAPE',
+    () => uniformPng(50_000_000, 1)),
+  imageCase(
+    'png-4000000x1',
+    'a PNG of 4,000,000 x 1 pixels (once 71 s and 8.25 GB)',
+    'strip-4000000x1.png', 'UNSUPPORTED_IMAGE_SHAPE',
+    () => uniformPng(4_000_000, 1)),
+  imageCase('png-1x4000000', 'the same strip standing up', 'strip-1x4000000.png', 'UNSUPPORTED_IMAGE_SHAPE',
+    () => uniformPng(1, 4_000_000)),
+  imageCase(
+    'png-aspect-200',
+    'a 20,000 x 100 PNG: sides within bounds, aspect ratio 200',
+    'aspect-20000x100.png', 'UNSUPPORTED_IMAGE_SHAPE',
+    () => uniformPng(20_000, 100)),
+  imageCase(
+    'png-header-400mp',
+    'a PNG header declaring 20,000 x 20,000 pixels over a few bytes of data',
+    'header-20000x20000.png', 'IMAGE_TOO_LARGE',
+    () => headerOnlyPng(20_000, 20_000)),
+  imageCase('svg', 'an SVG (a vector document, not a photo)', 'drawing.svg', 'INVALID_IMAGE',
+    () =>
     ascii('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>\n'),
   ),
 ];
