@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import sharp from 'sharp';
 import { sha256OfFile } from './file-hash';
 import { loadModel, PRESETS, SparseViTError, validateConfig, type ConfigInput, type NodeDevice, type NodeSparseViTModel, type SparseViTConfig } from '@sparsevit/node';
 
@@ -84,10 +85,16 @@ export async function loadServiceModel(settings: ModelSettings, onWarning: (mess
   return { model, identity };
 }
 
-/** One detection on a small synthetic image: the first forward pass allocates ONNX Runtime's buffers. */
+/**
+ * One detection through the whole pipeline, from encoded bytes: a synthetic 640x480 JPEG is
+ * decoded (sharp and its threads start), preprocessed, run (ONNX Runtime allocates its buffers)
+ * and resampled. The first request then costs what every request costs, and the memory a
+ * steady stream of photos needs is already taken when the service reports ready.
+ */
 async function warmUp(model: NodeSparseViTModel): Promise<void> {
-  const side = 64;
-  const data = new Uint8Array(side * side * 3);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 37) & 255;
-  await model.detect({ data, width: side, height: side, channels: 3 });
+  const [width, height] = [640, 480];
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 37 + (i >> 11)) & 255;
+  const jpeg = await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  await model.detect(jpeg);
 }

@@ -116,6 +116,7 @@ describe('bad input: each gets its 4xx and typed code, and the server stays up',
     ['a wrong API key', () => detect(image, { headers: { authorization: `Bearer ${KEY}x` } }), 401, 'UNAUTHORIZED'],
     ['a threshold out of range', () => detect(image, { query: '?threshold=2' }), 400, 'INVALID_ARGUMENT'],
     ['an unknown picture', () => detect(image, { query: '?include=mask,xray' }), 400, 'INVALID_ARGUMENT'],
+    ['a misspelt query parameter', () => detect(image, { query: '?treshold=0.3' }), 400, 'INVALID_ARGUMENT'],
     ['two pictures as one PNG', () => detect(image, { query: '?include=mask,overlay', headers: { accept: 'image/png' } }), 400, 'INVALID_ARGUMENT'],
     ['an Accept the route cannot give', () => detect(image, { headers: { accept: 'text/html' } }), 406, 'NOT_ACCEPTABLE'],
   ];

@@ -94,7 +94,7 @@ export async function distinctImages(count: number, name = 'splice_640x480.png')
 export interface CommandProcess {
   child: ChildProcess;
   lines: string[];
-  /** Resolves with the exit code. */
+  /** Resolves with the exit code, once its output has been read. */
   exited: Promise<number | null>;
   /** Resolves with the first JSON log line for which `match` is true. */
   waitForLog(match: (entry: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -113,7 +113,14 @@ export function spawnCommand(name: 'serve' | 'scan' | 'worker', args: string[]):
     for (const w of waiters.splice(0)) w();
   });
   child.stderr!.on('data', (data: Buffer) => process.stderr.write(`[${name}] ${data}`));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': by then every line the process wrote has been read.
+  let closed = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => {
+      closed = true;
+      resolve(code);
+    }),
+  );
   const parsed = () => lines.flatMap((l) => {
     try {
       return [JSON.parse(l) as Record<string, unknown>];
@@ -130,7 +137,7 @@ export function spawnCommand(name: 'serve' | 'scan' | 'worker', args: string[]):
       for (;;) {
         const found = parsed().find(match);
         if (found) return found;
-        if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}) before the log line; stdout:\n${lines.join('\n')}`);
+        if (closed) throw new Error(`${name} exited (${child.exitCode}) before the log line; stdout:\n${lines.join('\n')}`);
         if (Date.now() > deadline) throw new Error(`${name}: no such log line within ${timeoutMs} ms; stdout:\n${lines.join('\n')}`);
         await new Promise<void>((r) => {
           waiters.push(r);

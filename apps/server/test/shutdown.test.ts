@@ -57,4 +57,11 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(results.some((r) => r.status === 0)).toBe(true);
     expect(results.every((r) => r.status === 0 || r.status === 200)).toBe(true);
   });
+
+  it('exits 1 when the model cannot be loaded, after saying why', async () => {
+    running = spawnCommand('serve', ['--weights', '/nonexistent/weights.safetensors', '--port', '0']);
+    expect(await running.exited).toBe(1);
+    const failure = await running.waitForLog((e) => e.msg === 'the model could not be loaded');
+    expect((failure.err as { code?: string }).code).toBe('IO_ERROR');
+  });
 });

@@ -81,6 +81,16 @@ async function createLogger(level: string): Promise<Logger> {
   return pino({ level, base: { pid: process.pid }, redact: ['req.headers.authorization'] });
 }
 
+/**
+ * Turns off libvips' operation cache (sharp keeps up to 50 MB of recent results by default).
+ * A service decodes a different image every time, so the cache never hits and only holds
+ * memory: measured under overload, it was most of the RSS growth above idle.
+ */
+async function uncacheImageOperations(): Promise<void> {
+  const { default: sharp } = await import('sharp');
+  sharp.cache(false);
+}
+
 /** `sparsevit serve`: runs until SIGTERM/SIGINT; 0 after a clean drain. */
 export async function serveMain(argv: string[]): Promise<number> {
   const { options, positionals, help: wantsHelp } = parseOptions('serve', argv, SERVE_FLAGS);
@@ -88,6 +98,7 @@ export async function serveMain(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new CommandUsageError('serve', `unexpected argument "${positionals[0]}"`);
   const model = modelSettingsFrom('serve', options);
   const logger = await createLogger(model.logLevel);
+  await uncacheImageOperations();
   const [{ startServer }, { loadApiKeys }] = await Promise.all([import('../service/start-server'), import('../service/api-keys')]);
   const apiKeys = await loadApiKeys({ file: options['api-keys-file'] });
   const server = await startServer(
@@ -124,6 +135,7 @@ export async function workerMain(argv: string[]): Promise<number> {
   const model = modelSettingsFrom('worker', options);
   const redisUrl = redisUrlFrom('worker', options.redis);
   const logger = await createLogger(model.logLevel);
+  await uncacheImageOperations();
   const { startScanWorker } = await import('../scan/scan-worker');
   const { DEFAULT_QUEUE } = await import('../scan/scan-queue');
   const worker = await startScanWorker(
