@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli, tempDir } from './helpers';
+import { BIN, CHECKPOINT, CONFIG, runCli, tempDir } from './helpers';
 
 /**
  * `sparsevit train` end to end on a tiny config (64x64 input) and a small generated Tp/Gt
@@ -97,7 +97,21 @@ describe('sparsevit train', () => {
     expect(await losses(killed)).toEqual(await losses(straight));
   });
 
-  it('usage errors and a resume without a checkpoint are reported, not thrown', async () => {
+  it('--init reads the authors-layout fixture .pth (every key) and fine-tunes from it', async () => {
+    const out = join(await tempDir('train-init'), 'run');
+    const run = await runCli(['train', '--init', CHECKPOINT, '--config', CONFIG, '--data', data, '--val', data, '--steps', '1', '--batch', '1', '--accumulate', '1', '--val-count', '1', '--out', out]);
+    expect(run.stderr).toContain('done at step 1');
+    expect(run.code).toBe(0);
+    // The fixture's weights against the small preset's widths: every key named, nothing trained.
+    const wrong = await runCli(['train', '--init', CHECKPOINT, '--preset', 'small', '--data', data, '--val', data, '--steps', '1', '--out', join(out, 'x')]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('WEIGHTS_MISMATCH');
+  });
+
+  it('usage errors, a missing config file and a resume without a checkpoint are reported, not thrown', async () => {
+    const noConfig = await runCli(['train', '--config', '/nonexistent/config.json', '--out', join(await tempDir('train-nocfg'), 'o')]);
+    expect(noConfig.code).toBe(1);
+    expect(noConfig.stderr).toContain('IO_ERROR: cannot read the config file');
     expect((await runCli(['train'])).code).toBe(2);
     expect((await runCli(['train', '--out', '/tmp/x', '--batch', '0'])).code).toBe(2);
     const missing = await runCli(['train', '--resume', '--out', join(await tempDir('train-none'), 'nothing')]);

@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { SparseViTError, prepareGraphWeights, readWeights, resolveConfig, validateConfig, type SparseViTConfig } from '@sparsevit/core';
+import { SparseViTError, prepareGraphWeights, readWeights, resolveConfig, type SparseViTConfig } from '@sparsevit/core';
 import { numberOption, parseCommandArgs } from '../args';
+import { loadConfigOption } from '../config-option';
 import { oneLine } from '../errors';
 import { TRAIN_USAGE, printHelp } from '../help';
 import { UsageError } from '../usage-error';
@@ -136,8 +137,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (values.steps !== undefined) settings = { ...settings, steps: parseSettings(values).steps };
   } else {
     settings = parseSettings(values);
-    if (typeof values.config === 'string') config = validateConfig(JSON.parse(await readFile(values.config, 'utf8')));
-    else config = resolveConfig((values.preset as string | undefined) ?? 'small', undefined);
+    // --config as detect and eval read it (a JSON file or a preset name), else --preset.
+    const given = typeof values.config === 'string' ? await loadConfigOption(values.config) : undefined;
+    config = resolveConfig(given ?? (values.preset as string | undefined) ?? 'small', undefined);
   }
   await mkdir(out, { recursive: true });
 
@@ -154,7 +156,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const { openFileSource } = await import('@sparsevit/node');
     const source = await openFileSource(settings.init);
     try {
-      const store = await readWeights(source, {});
+      const store = await readWeights(source);
       weights = prepareGraphWeights(store, config, { consume: true });
     } finally {
       await source.close?.();
