@@ -1,3 +1,4 @@
+import { createConnection } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDetectService, type RunningServer } from '../src/index';
 import { fixtureImage, memoryLogger, startTestServer, TEST_SETTINGS } from './helpers';
@@ -85,5 +86,25 @@ describe('overload', () => {
     } finally {
       await service.app.close();
     }
+  });
+
+  it('answers 408 to an upload that does not arrive within the request timeout, and closes it', async () => {
+    const { server, url } = await startTestServer({ requestTimeoutMs: 500 });
+    servers.push(server);
+    const { port } = new URL(url);
+    // Headers promise 1000 bytes of body; 10 come, then nothing (a slow or stuck client).
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = createConnection({ host: '127.0.0.1', port: Number(port) }, () => {
+        socket.write('POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 1000\r\n\r\n0123456789');
+      });
+      let received = '';
+      socket.on('data', (d) => (received += d.toString()));
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+      setTimeout(() => reject(new Error(`no answer within 10 s: ${received}`)), 10_000).unref();
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'REQUEST_TIMEOUT', message: 'the request was not received within the request timeout' } });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
   });
 });

@@ -15,7 +15,7 @@ import { AdmissionQueue } from './admission-queue';
 import { createApiKeyCheck } from './api-keys';
 import { createServiceMetrics, type ServiceMetrics } from './metrics';
 import { detectRequestBody, detectRouteSchema, healthRouteSchema, metricsRouteSchema, modelRouteSchema, readyRouteSchema } from './schemas';
-import { ServiceError, toServiceError, type ErrorBody } from './service-error';
+import { answerClientError, ServiceError, toServiceError, type ErrorBody } from './service-error';
 
 /** The service's limits and policies (see the README for the defaults and why). */
 export interface ServiceSettings {
@@ -80,8 +80,16 @@ export async function createDetectService(settings: ServiceSettings, logger: Log
     loggerInstance: logger,
     bodyLimit: settings.maxBodyBytes,
     requestTimeout: settings.requestTimeoutMs,
+    http: {
+      // Node takes the smaller of the headers and request timeouts as the headers' and the larger
+      // as the request's: its 60 s headers default would silently become the request timeout.
+      headersTimeout: Math.min(60_000, settings.requestTimeoutMs),
+      // It checks them on an interval (30 s by default), which a slow upload could outlast.
+      connectionsCheckingInterval: Math.min(1000, settings.requestTimeoutMs),
+    },
     // Requests that arrive on a kept-alive connection once closing has begun get a 503.
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
     ajv: { customOptions: { removeAdditional: false } },
   });
 

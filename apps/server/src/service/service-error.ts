@@ -18,6 +18,8 @@ export type ServiceErrorCode =
   | 'OVERLOADED'
   /** The request waited and ran longer than the inference timeout. */
   | 'TIMEOUT'
+  /** The request itself (headers and body) did not arrive within the request timeout. */
+  | 'REQUEST_TIMEOUT'
   /** The model is still loading or warming up. */
   | 'NOT_READY'
   /** The server is shutting down and takes no new work. */
@@ -38,6 +40,7 @@ const STATUS: Partial<Record<ServiceErrorCode, number>> = {
   NOT_FOUND: 404,
   OVERLOADED: 503,
   TIMEOUT: 503,
+  REQUEST_TIMEOUT: 408,
   NOT_READY: 503,
   SHUTTING_DOWN: 503,
   DISPOSED: 503,
@@ -96,4 +99,23 @@ export function toServiceError(error: unknown): ServiceError {
     return new ServiceError('INVALID_ARGUMENT', e.message ?? 'bad request', { cause: error });
   }
   return new ServiceError('INTERNAL', 'internal error (see the server log)', { cause: error });
+}
+
+/**
+ * Errors Node's HTTP parser meets before any route runs (a request that did not arrive in time,
+ * malformed HTTP), answered in the same `{ error: { code, message } }` shape, then the socket is
+ * closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: import('node:stream').Duplex): void {
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return void socket.destroy();
+  const failure =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new ServiceError('REQUEST_TIMEOUT', 'the request was not received within the request timeout')
+      : new ServiceError('INVALID_ARGUMENT', 'malformed HTTP request');
+  const body = JSON.stringify({ error: { code: failure.code, message: failure.message } } satisfies ErrorBody);
+  if (socket.writable && (socket as { bytesWritten?: number }).bytesWritten === 0) {
+    const reason = failure.statusCode === 408 ? 'Request Timeout' : 'Bad Request';
+    socket.write(`HTTP/1.1 ${failure.statusCode} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }
