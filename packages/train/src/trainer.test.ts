@@ -99,7 +99,7 @@ describe('AdamW and the schedule', () => {
   it('a first AdamW step moves each parameter by lr (Adam normalises g/|g|) after decoupled decay, as torch.optim.AdamW', () => {
     const p = tf.variable(tf.tensor2d([[1, -2], [0.5, 3]]));
     const bias = tf.variable(tf.tensor1d([1, -1]));
-    const opt = new AdamW(tf as never, new Map([['w', p], ['b', bias]]), { weightDecay: 0.1, epsilon: 0 });
+    const opt = new AdamW(tf as never, new Map<string, tf.Variable>([['w', p], ['b', bias]]), { weightDecay: 0.1, epsilon: 0 });
     opt.apply({ w: tf.tensor2d([[0.3, -0.01], [5, -2]]), b: tf.tensor1d([2, 3]) }, 0.01);
     // torch: p <- p (1 - lr wd); p <- p - lr * m_hat / sqrt(v_hat) = p - lr sign(g) on step 1.
     const expected = [1 * 0.999 - 0.01, -2 * 0.999 + 0.01, 0.5 * 0.999 - 0.01, 3 * 0.999 + 0.01];

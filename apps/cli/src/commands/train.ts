@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { SparseViTError, prepareGraphWeights, readWeights, resolveConfig, type SparseViTConfig } from '@sparsevit/core';
+import { SparseViTError, prepareGraphWeights, readWeights, resolveConfig, type ConfigInput, type SparseViTConfig } from '@sparsevit/core';
 import { numberOption, parseCommandArgs } from '../args';
 import { loadConfigOption } from '../config-option';
 import { oneLine } from '../errors';
@@ -139,7 +139,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     settings = parseSettings(values);
     // --config as detect and eval read it (a JSON file or a preset name), else --preset.
     const given = typeof values.config === 'string' ? await loadConfigOption(values.config) : undefined;
-    config = resolveConfig(given ?? (values.preset as string | undefined) ?? 'small', undefined);
+    config = resolveConfig(given ?? (((values.preset as string | undefined) ?? 'small') as ConfigInput), undefined);
   }
   await mkdir(out, { recursive: true });
 

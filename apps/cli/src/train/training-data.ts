@@ -59,7 +59,7 @@ export async function datasetSource(target: string, config: SparseViTConfig): Pr
       const item = dataset.items[i];
       try {
         const image = await decodeImage(item.image);
-        let mask = new Uint8Array(image.width * image.height);
+        let mask: Uint8Array = new Uint8Array(image.width * image.height);
         if (item.mask) {
           const m = await decodeImage(item.mask);
           const gray = new Uint8Array(m.width * m.height);
