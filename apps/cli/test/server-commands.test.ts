@@ -20,7 +20,7 @@ describe('server commands', () => {
 
   it.concurrent.each([
     ['serve with an unknown flag', ['serve', '--bogus'], /Unknown option '--bogus'/],
-    ['serve without --weights', ['serve'], /--weights is required/],
+    ['serve with an unknown device', ['serve', '--device', 'tpu'], /--device must be one of cpu, cuda, webgpu/],
     ['serve with a port out of range', ['serve', '--weights', 'w', '--port', '70000'], /--port must be an integer in \[0, 65535\]/],
     ['scan without --redis', ['scan', 'photos/'], /--redis is required/],
     ['scan without --out', ['scan', 'photos/', '--redis', 'redis://127.0.0.1:1'], /--out is required/],

@@ -64,4 +64,18 @@ describe('graceful shutdown on SIGTERM', () => {
     const failure = await running.waitForLog((e) => e.msg === 'the model could not be loaded');
     expect((failure.err as { code?: string }).code).toBe('IO_ERROR');
   });
+
+  it('serves the SDK default model when no --weights is given, and says so', async () => {
+    running = spawnCommand('serve', ['--port', '0']);
+    const notice = await running.waitForLog((e) => typeof e.msg === 'string' && e.msg.startsWith('no --weights given'));
+    expect(notice.msg).toMatch(/sparsevit-small-synth/);
+    const { url } = await running.waitForLog((e) => e.msg === 'listening');
+    await running.waitForLog((e) => e.msg === 'model ready');
+    const ready = await (await fetch(`${url}/readyz`)).json();
+    expect(ready.model.weights).toBe('sparsevit-small-synth-fp16.safetensors');
+    const detected = await post(url as string);
+    expect(detected.status).toBe(200);
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+  });
 });

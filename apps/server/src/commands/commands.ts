@@ -98,6 +98,7 @@ export async function serveMain(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new CommandUsageError('serve', `unexpected argument "${positionals[0]}"`);
   const model = modelSettingsFrom('serve', options);
   const logger = await createLogger(model.logLevel);
+  if (model.defaultModelNotice) logger.warn(model.defaultModelNotice);
   await uncacheImageOperations();
   const [{ startServer }, { loadApiKeys }] = await Promise.all([import('../service/start-server'), import('../service/api-keys')]);
   const apiKeys = await loadApiKeys({ file: options['api-keys-file'] });
@@ -135,6 +136,7 @@ export async function workerMain(argv: string[]): Promise<number> {
   const model = modelSettingsFrom('worker', options);
   const redisUrl = redisUrlFrom('worker', options.redis);
   const logger = await createLogger(model.logLevel);
+  if (model.defaultModelNotice) logger.warn(model.defaultModelNotice);
   await uncacheImageOperations();
   const { startScanWorker } = await import('../scan/scan-worker');
   const { DEFAULT_QUEUE } = await import('../scan/scan-queue');

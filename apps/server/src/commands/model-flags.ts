@@ -1,5 +1,6 @@
+import { DEFAULT_MODEL } from '@sparsevit/default-model';
 import type { ModelSettings } from '../model-host';
-import { CommandUsageError, required, type OptionTable } from './option-table';
+import { CommandUsageError, type OptionTable } from './option-table';
 
 /** The flags `serve` and `worker` share: which model, where it runs, the pixel limit, logging. */
 export const MODEL_FLAGS = {
@@ -28,13 +29,18 @@ type ModelFlagValues = {
   'log-level'?: string;
 };
 
-export function modelSettingsFrom(command: string, options: ModelFlagValues): ModelSettings & { logLevel: string } {
+/**
+ * The model flags as settings. Without `--weights`, the SDK's default model
+ * (`@sparsevit/default-model`); `defaultModelNotice` then says which it is, for the log.
+ */
+export function modelSettingsFrom(command: string, options: ModelFlagValues): ModelSettings & { logLevel: string; defaultModelNotice?: string } {
   const device = (options.device ?? 'cpu') as ModelSettings['device'];
   if (!DEVICES.includes(device)) throw new CommandUsageError(command, `--device must be one of ${DEVICES.join(', ')}, got "${options.device}"`);
   const logLevel = options['log-level'] ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new CommandUsageError(command, `--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   return {
-    weights: required(command, 'weights', options.weights),
+    weights: options.weights ?? DEFAULT_MODEL.file,
+    defaultModelNotice: options.weights === undefined ? `no --weights given: using ${DEFAULT_MODEL.notice}` : undefined,
     config: options.config,
     device,
     fallbackCpu: Boolean(options['fallback-cpu']),

@@ -4,7 +4,8 @@
  * imports, so `sparsevit --help` can show them without loading a runtime.
  */
 
-const MODEL_FLAGS = `  -w, --weights <file>      .pth, .safetensors or .onnx weights (required)
+const MODEL_FLAGS = `  -w, --weights <file>      .pth, .safetensors or .onnx weights (default: the SDK's default
+                            model, sparsevit-small-synth, trained on synthetic manipulations)
   -c, --config <json|name>  Model config JSON file or preset (default: from the weights, else "base")
   -d, --device <name>       cpu | cuda | webgpu (default cpu)
       --fallback-cpu        Run on the CPU when the device is not available
@@ -12,7 +13,7 @@ const MODEL_FLAGS = `  -w, --weights <file>      .pth, .safetensors or .onnx wei
       --max-pixels <n>      Largest accepted image in pixels, read from its header (default 40000000)
       --log-level <level>   fatal | error | warn | info | debug (default info); JSON lines on stdout`;
 
-export const SERVE_USAGE = `Usage: sparsevit serve --weights <file> [options]
+export const SERVE_USAGE = `Usage: sparsevit serve [--weights <file>] [options]
 
 Serves SparseViT over HTTP: POST /v1/detect (an image as the body or a multipart file),
 GET /v1/model, /healthz, /readyz, /metrics (Prometheus), /docs (OpenAPI). Stops
@@ -36,12 +37,13 @@ ${MODEL_FLAGS}
 Exit codes: 0 stopped after draining; 1 the model could not be loaded, or the shutdown
 deadline passed with requests unfinished; 2 usage error.`;
 
-export const WORKER_USAGE = `Usage: sparsevit worker --redis <url> --weights <file> [options]
+export const WORKER_USAGE = `Usage: sparsevit worker --redis <url> [--weights <file>] [options]
 
 Takes the images that 'sparsevit scan' queued and writes each result (<stem>.json and
 <stem>.mask.png, atomically) to the output folder the scan named. Run any number, on any
-number of machines that see the images and the output folder at the same paths. Stops on
-SIGTERM or SIGINT after its current job.
+number of machines that see the images and the output folder at the same paths; several on
+one machine do best with --threads <cores / workers>. Stops on SIGTERM or SIGINT after its
+current job.
 
 Options:
       --redis <url>         redis://host:port (default: SPARSEVIT_REDIS_URL)
