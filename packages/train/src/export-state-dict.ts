@@ -1,5 +1,6 @@
 import {
   CONFIG_METADATA_KEY,
+  numel,
   expectedStateDict,
   float32Tensor,
   float32ToF16Bytes,
@@ -50,7 +51,7 @@ export function graphWeightsToStateDict(weights: GraphWeights, config: SparseViT
       tensors.set(key, { dtype: 'I64', shape: [], data: new Uint8Array(8) });
       continue;
     }
-    const size = spec.shape.reduce((a, d) => a * d, 1);
+    const size = numel(spec.shape);
     const leaf = key.slice(key.lastIndexOf('.') + 1);
     const block = /^encoder_net\.blocks([34])\.\d+\./.exec(key);
     const c = block ? config.embed_dim[Number(block[1]) - 1] : 0;

@@ -1,4 +1,4 @@
-import { expectedStateDict, float32Tensor, type SparseViTConfig, type TensorStore, type WeightTensor } from '@sparsevit/core';
+import { expectedStateDict, float32Tensor, numel, type SparseViTConfig, type TensorStore, type WeightTensor } from '@sparsevit/core';
 import { Random } from './random';
 
 /**
@@ -24,7 +24,7 @@ export function initialStateDict(config: SparseViTConfig, seed: number): TensorS
       tensors.set(key, { dtype: 'I64', shape: [], data: new Uint8Array(8) });
       continue;
     }
-    const n = spec.shape.reduce((a, d) => a * d, 1);
+    const n = numel(spec.shape);
     const values = new Float32Array(n);
     const leaf = key.slice(key.lastIndexOf('.') + 1);
     const isNorm = /(^|\.)norm\d*\.(weight|bias|running_mean|running_var)$/.test(key) || key.startsWith('lmu.norm.');

@@ -55,6 +55,8 @@ export class Trainer {
   private readonly ops: TfjsTensorOps;
   private readonly optimizer: AdamW;
   private readonly schedule: LrSchedule;
+  /** tfjs's name of each variable (what `variableGrads` keys its result by) -> graph weight name. */
+  private readonly graphNameOf: Map<string, string>;
 
   constructor(options: TrainerOptions) {
     this.tf = options.tf;
@@ -64,6 +66,7 @@ export class Trainer {
     if (this.tf.getBackend() === 'wasm') registerWasmTrainingKernels(this.tf);
     this.ops = new TfjsTensorOps(this.tf, options.weights, { trainable: true });
     this.optimizer = new AdamW(this.tf, this.ops.variables(), options);
+    this.graphNameOf = new Map([...this.ops.variables()].map(([name, v]) => [v.name, name]));
   }
 
   /** Optimizer steps taken so far. */
@@ -99,9 +102,8 @@ export class Trainer {
       return tf.variableGrads(() => bceWithLogitsLoss(tf, sparseViTGraph(this.ops, this.config, x).logits, y), [...this.ops.variables().values()]);
     });
     const byName = new Map<string, Float32Array>();
-    const names = new Map([...this.ops.variables()].map(([n, v]) => [v.name, n]));
     for (const [varName, g] of Object.entries(grads)) {
-      byName.set(names.get(varName) as string, g.dataSync() as Float32Array);
+      byName.set(this.graphNameOf.get(varName) as string, g.dataSync() as Float32Array);
       g.dispose();
     }
     const loss = value.dataSync()[0];
@@ -116,9 +118,8 @@ export class Trainer {
   trainStep(microBatches: readonly TrainingBatch[]): StepResult {
     const tf = this.tf;
     if (microBatches.length === 0) throw new SparseViTError('INVALID_ARGUMENT', 'a training step needs at least one micro-batch');
-    const variables = this.ops.variables();
-    const varList = [...variables.values()];
-    const nameOf = new Map(varList.map((v, i) => [v.name, [...variables.keys()][i]]));
+    const varList = [...this.ops.variables().values()];
+    const nameOf = this.graphNameOf;
     let total: Record<string, tfc.Tensor> | undefined;
     let lossSum = 0;
     try {

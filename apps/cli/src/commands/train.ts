@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SparseViTError, prepareGraphWeights, readWeights, resolveConfig, type ConfigInput, type SparseViTConfig } from '@sparsevit/core';
 import { numberOption, parseCommandArgs } from '../args';
+import { writeFileAtomic } from '../atomic-write';
 import { loadConfigOption } from '../config-option';
 import { oneLine } from '../errors';
 import { TRAIN_USAGE, printHelp } from '../help';
@@ -83,19 +84,6 @@ function parseSettings(values: Record<string, string | boolean | undefined>): Tr
     validateEvery: num('validate-every', { integer: true, min: 1 }) ?? 100,
     valCount: num('val-count', { integer: true, min: 1, max: 10000 }) ?? 32,
   };
-}
-
-/** Writes `bytes` to `path` through a temporary file in the same folder and a rename. */
-async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temp, bytes);
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    const e = error as NodeJS.ErrnoException;
-    throw new SparseViTError('IO_ERROR', `could not write ${path}: ${e.code ?? ''} ${e.message} (the previous file, if any, is kept)`, { cause: error });
-  }
 }
 
 async function openSource(spec: string, config: SparseViTConfig, seed: number, defaultSplit: 'train' | 'val') {
@@ -203,20 +191,20 @@ export async function trainCommand(argv: string[]): Promise<number> {
       wallSeconds: wall(),
       status,
     });
-    await writeAtomic(join(out, REPORT_FILE), html);
+    await writeFileAtomic(join(out, REPORT_FILE), html);
   };
   const exportModel = async () => {
     const graph = trainer.graphWeights();
     const metadata = {
       'sparsevit.trained': JSON.stringify({ data: source.describe, steps: trainer.step, seed: settings.seed, by: `sparsevit train ${version}` }),
     };
-    await writeAtomic(join(out, MODEL_FILE), train.exportInferenceWeights(graph, config, { metadata }));
-    await writeAtomic(join(out, MODEL_FP16_FILE), train.exportInferenceWeights(graph, config, { metadata, fp16: true }));
+    await writeFileAtomic(join(out, MODEL_FILE), train.exportInferenceWeights(graph, config, { metadata }));
+    await writeFileAtomic(join(out, MODEL_FP16_FILE), train.exportInferenceWeights(graph, config, { metadata, fp16: true }));
   };
   const saveCheckpoint = async (reason: string) => {
     state.wallSeconds = wall();
     const bytes = train.encodeCheckpoint<RunState>({ state: trainer.state(), config, run: state });
-    await writeAtomic(checkpointPath, bytes);
+    await writeFileAtomic(checkpointPath, bytes);
     await exportModel();
     await report(reason === 'end' ? 'finished' : reason === 'stopped' ? 'stopped (resume with --resume)' : 'in progress');
   };

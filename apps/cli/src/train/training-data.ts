@@ -1,4 +1,4 @@
-import { SparseViTError, preprocess, resizeMaskNearest, type SparseViTConfig } from '@sparsevit/core';
+import { SparseViTError, binarizeMask, preprocess, resizeMaskNearest, type SparseViTConfig } from '@sparsevit/core';
 import type { TrainingBatch } from '@sparsevit/train';
 import { loadDataset } from '../eval/dataset';
 
@@ -61,10 +61,9 @@ export async function datasetSource(target: string, config: SparseViTConfig): Pr
         const image = await decodeImage(item.image);
         let mask: Uint8Array = new Uint8Array(image.width * image.height);
         if (item.mask) {
-          const m = await decodeImage(item.mask);
-          const gray = new Uint8Array(m.width * m.height);
-          for (let p = 0; p < gray.length; p++) gray[p] = m.data[p * m.channels] > 127 ? 1 : 0;
-          mask = m.width === image.width && m.height === image.height ? gray : resizeMaskNearest(gray, m.width, m.height, image.width, image.height);
+          // Binarised as eval scores masks (core's rule for L, LA, RGB and RGBA masks).
+          const m = binarizeMask(await decodeImage(item.mask));
+          mask = m.width === image.width && m.height === image.height ? m.data : resizeMaskNearest(m.data, m.width, m.height, image.width, image.height);
         }
         return { image: preprocess(image, config.img_size), mask: toMaskFloats(mask, image.width, image.height, config.img_size), kind: item.mask ? 'manipulated' : 'authentic' };
       } catch (error) {
