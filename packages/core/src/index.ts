@@ -35,7 +35,8 @@ export {
   float32ToBf16Bytes,
   float32ToF16Bytes,
 } from './weights/half';
-export { detectWeightsFormat, readWeights, type ReadWeightsOptions, type WeightsFormat } from './weights/load-weights';
+export { detectWeightsFormat, readWeights, sniffWeightsFormat, WEIGHTS_SNIFF_BYTES, type ReadWeightsOptions, type WeightsFormat } from './weights/load-weights';
+export { readGraphWeights, type GraphWeightsSource, type ReadGraphWeightsOptions } from './weights/read-graph-weights';
 export { MAX_STRIDED_COPY_FACTOR, MAX_VIEW_EXPANSION, readPyTorchCheckpoint, type PyTorchCheckpointOptions } from './weights/pytorch-checkpoint';
 export { PICKLE_COPIES_ALLOWANCE, PICKLE_COPIES_PER_BYTE, PICKLE_MAX_MEMO, PICKLE_MAX_OBJECTS, PICKLE_MAX_STACK } from './weights/pickle';
 export { MAX_ZIP_READ_FACTOR } from './weights/zip';
@@ -48,6 +49,7 @@ export {
   MAX_IMAGE_SIDE,
   assertImageShape,
   assertPixelLimit,
+  isRawImage,
   validateRawImage,
   type RawImage,
   type ValidateRawImageOptions,
@@ -72,6 +74,7 @@ export {
   type ImageDecoder,
   type InferenceBackend,
 } from './model/create-sparsevit-model';
+export { checkOneOf, checkPositiveInteger, checkThreshold, type BaseLoadModelOptions } from './model/load-options';
 
 export {
   PIXEL_EPSILON,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { assertPixelLimit, cmykToRgb, DEFAULT_MAX_PIXELS, SparseViTError, type RawImage } from '@sparsevit/core';
+import { assertPixelLimit, cmykToRgb, DEFAULT_MAX_PIXELS, isRawImage, SparseViTError, type RawImage } from '@sparsevit/core';
 import sharp, { type Metadata } from 'sharp';
 
 /** What `@sparsevit/node` accepts as an image: a file path, encoded bytes, or decoded pixels. */
@@ -7,10 +7,6 @@ export type NodeImageInput = string | Uint8Array | RawImage;
 
 /** Raster formats a photo arrives in. Vector and document formats sharp could render are refused. */
 const SUPPORTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif', 'avif', 'heif']);
-
-function isRawImage(input: unknown): input is RawImage {
-  return typeof input === 'object' && input !== null && !(input instanceof Uint8Array) && 'data' in input && 'width' in input;
-}
 
 /** What an image's header says, read by `probeImage` without decoding a pixel. */
 export interface ImageHeader {
@@ -67,6 +63,9 @@ async function openImage(bytes: Uint8Array, label: string, maxPixels: number): P
  * ```
  */
 export async function probeImage(input: string | Uint8Array, options: { maxPixels?: number } = {}): Promise<ImageHeader> {
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    throw new SparseViTError('INVALID_IMAGE', 'unsupported input: pass a path, the encoded bytes (Uint8Array, Buffer) or a RawImage { data, width, height, channels }');
+  }
   const label = typeof input === 'string' ? input : 'the image bytes';
   const { metadata } = await openImage(await readBytes(input), label, options.maxPixels ?? DEFAULT_MAX_PIXELS);
   return { format: metadata.format!, width: metadata.width!, height: metadata.height!, channels: metadata.channels ?? 0 };

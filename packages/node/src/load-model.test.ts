@@ -52,6 +52,20 @@ describe('loadModel + detect on the tiny fixture model (ONNX Runtime CPU)', () =
     }
   });
 
+  it('takes the config as the path of a JSON file too, with typed errors for a bad one', async () => {
+    const model = await loadModel({ weights: tiny('weights.safetensors'), config: tiny('config.json') });
+    try {
+      expect(model.config).toEqual(config);
+      await expectPipelineParity(model);
+    } finally {
+      await model.dispose();
+    }
+    await expect(loadModel({ weights: tiny('weights.safetensors'), config: tiny('missing-config.json') })).rejects.toMatchObject({ code: 'IO_ERROR' });
+    await expect(loadModel({ weights: tiny('weights.safetensors'), config: tiny('weights.safetensors') })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    // A bare word is a preset name, and an unknown one is core's INVALID_CONFIG listing the presets.
+    await expect(loadModel({ weights: tiny('weights.safetensors'), config: 'huge' })).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringMatching(/base/) });
+  });
+
   it('detectBatch keeps order, runs batches, and records failures without losing the others', async () => {
     const inputs = [
       tiny('images', cases[0].image),

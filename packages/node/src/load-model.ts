@@ -1,17 +1,26 @@
 import { readFile } from 'node:fs/promises';
-import { bytesSource, createSparseViTModel, SparseViTError, type ByteSource, type ConfigInput, type InferenceBackend, type SparseViTModel, type WeightsFormat } from '@sparsevit/core';
+import {
+  bytesSource,
+  checkOneOf,
+  createSparseViTModel,
+  PRESETS,
+  SparseViTError,
+  type BaseLoadModelOptions,
+  type ByteSource,
+  type ConfigInput,
+  type InferenceBackend,
+  type SparseViTModel,
+} from '@sparsevit/core';
 import { externalizeOnnxWeights, lowerToOnnxWithExternalData, readModelSource, type ModelSource } from '@sparsevit/onnx';
 import { decodeImage, type NodeImageInput } from './decode-image';
 import { openFileSource } from './file-source';
 import { withModelFiles } from './lowered-model-files';
-import { createOnnxRuntimeBackend, type NodeDevice, type OrtSessionSettings } from './onnx-runtime-backend';
+import { createOnnxRuntimeBackend, NODE_DEVICES, type NodeDevice, type OrtSessionSettings } from './onnx-runtime-backend';
 
-export interface LoadModelOptions extends OrtSessionSettings {
+export interface LoadModelOptions extends BaseLoadModelOptions, OrtSessionSettings {
   /** Weights: a path to, or the bytes of, a `.pth` (authors' checkpoint), `.safetensors` or `.onnx` file. */
   weights: string | Uint8Array;
-  /** Weights format; detected from the file's first bytes when omitted. */
-  format?: WeightsFormat;
-  /** A preset name or config object; default: the weights' metadata, else the `base` preset. */
+  /** As everywhere, a preset name or a config object; in Node also the path of a config JSON file. */
   config?: ConfigInput;
   /** Execution device. Default `cpu`. */
   device?: NodeDevice;
@@ -22,15 +31,30 @@ export interface LoadModelOptions extends OrtSessionSettings {
   fallbackToCpu?: boolean;
   /** Receives warnings (the CPU fallback). Default: `console.warn`. */
   onWarning?: (message: string) => void;
-  /** Images per forward pass in `detectBatch` / `detectStream`. Default 1. */
-  batchSize?: number;
-  /** Largest accepted image, in pixels. Default 100 MP. */
-  maxPixels?: number;
 }
 
 export type NodeSparseViTModel = SparseViTModel<NodeImageInput>;
 
-const DEVICES: readonly NodeDevice[] = ['cpu', 'cuda', 'webgpu'];
+/**
+ * A config given as a path (not a preset name) is read here, where files can be: core takes
+ * preset names and objects only, since it runs in browsers too.
+ */
+async function readConfigInput(config: ConfigInput | undefined): Promise<ConfigInput | undefined> {
+  if (typeof config !== 'string' || config in PRESETS) return config;
+  let text: string;
+  try {
+    text = await readFile(config, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !/[./\\]/.test(config)) return config; // not a path: core names the presets
+    throw new SparseViTError('IO_ERROR', `cannot read the config file ${config}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return JSON.parse(text) as ConfigInput;
+  } catch (error) {
+    throw new SparseViTError('INVALID_CONFIG', `the config file ${config} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
 
 /**
  * Loads SparseViT on ONNX Runtime for Node.
@@ -46,21 +70,23 @@ const DEVICES: readonly NodeDevice[] = ['cpu', 'cuda', 'webgpu'];
  * ```
  */
 export async function loadModel(options: LoadModelOptions): Promise<NodeSparseViTModel> {
-  const device = options.device ?? 'cpu';
-  if (!DEVICES.includes(device)) {
-    throw new SparseViTError('INVALID_ARGUMENT', `device must be one of ${DEVICES.join(', ')}, got ${String(device)}`);
-  }
+  const device = checkOneOf('device', options.device ?? 'cpu', NODE_DEVICES);
+  const configInput = await readConfigInput(options.config);
   const source: ByteSource & { close?: () => Promise<void> } =
     typeof options.weights === 'string' ? await openFileSource(options.weights) : bytesSource(options.weights);
-  let read: ModelSource;
+  let read: ModelSource | undefined;
   try {
-    read = await readModelSource(source, { format: options.format, config: options.config });
+    read = await readModelSource(source, { format: options.format, config: configInput });
   } finally {
     await source.close?.();
   }
   const { config } = read;
+  // From here only `weights` holds the prepared weights, dropped once lowered, and only
+  // `onnxBytes` an .onnx file's bytes, dropped once written out: neither outlives its use.
+  let weights = read.format !== 'onnx' ? read.weights : undefined;
   let onnxBytes: Uint8Array | undefined;
   if (read.format === 'onnx') onnxBytes = typeof options.weights === 'string' ? await readFile(options.weights) : options.weights;
+  read = undefined;
 
   const start = async (model: string | Uint8Array): Promise<InferenceBackend> => {
     try {
@@ -74,13 +100,13 @@ export async function loadModel(options: LoadModelOptions): Promise<NodeSparseVi
   // Weights are lowered, an .onnx file has its weights moved out, and the runtime maps them from
   // a temporary file (see withModelFiles).
   const backend = await withModelFiles((layout) => {
-    if (read.format !== 'onnx') {
-      const lowered = lowerToOnnxWithExternalData(config, read.weights, layout);
-      (read.weights as Map<string, unknown>).clear();
+    if (weights) {
+      const lowered = lowerToOnnxWithExternalData(config, weights, layout);
+      weights = undefined;
       return lowered;
     }
     const bytes = onnxBytes!;
-    onnxBytes = undefined; // so the file's bytes can be collected once written out
+    onnxBytes = undefined;
     return externalizeOnnxWeights(bytes, layout);
   }, start);
 

@@ -1,9 +1,12 @@
-import { SparseViTError, type InferenceBackend } from '@sparsevit/core';
 import { availableParallelism } from 'node:os';
-import { INPUT_NAME, PROBABILITY_NAME } from '@sparsevit/onnx';
+import { SparseViTError, type InferenceBackend } from '@sparsevit/core';
+import { ortSessionBackend } from '@sparsevit/onnx';
 import * as ort from 'onnxruntime-node';
 
-export type NodeDevice = 'cpu' | 'cuda' | 'webgpu';
+/** The devices `@sparsevit/node` runs on. */
+export const NODE_DEVICES = ['cpu', 'cuda', 'webgpu'] as const;
+
+export type NodeDevice = (typeof NODE_DEVICES)[number];
 
 export interface OrtSessionSettings {
   /** Threads for one operator; default: every core the process may use (`os.availableParallelism()`). */
@@ -25,31 +28,9 @@ function deviceHelp(device: NodeDevice): string {
 }
 
 /**
- * Checks the graph's input against the config the model is run with (for an `.onnx` file, the
- * one in its `sparsevit.config` metadata): a file whose metadata disagrees with its graph is
- * corrupt, and would otherwise fail every image at run time, as if the backend were at fault.
- */
-function checkInputSize(session: ort.InferenceSession, imgSize: number): void {
-  const input = session.inputMetadata.find((m) => m.name === INPUT_NAME);
-  if (!input) {
-    throw new SparseViTError('CORRUPT_WEIGHTS', `the ONNX model has no input named "${INPUT_NAME}"; it is not a SparseViT model exported by this SDK`);
-  }
-  if (!input.isTensor) return;
-  const [, , height, width] = input.shape;
-  const fixed = (d: unknown): d is number => typeof d === 'number' && d > 0;
-  if ((fixed(height) && height !== imgSize) || (fixed(width) && width !== imgSize)) {
-    throw new SparseViTError(
-      'CORRUPT_WEIGHTS',
-      `the ONNX model's input is ${String(height)} x ${String(width)} but its config (sparsevit.config metadata) says img_size ${imgSize}; the file's metadata does not describe its graph`,
-      { details: { inputShape: input.shape, imgSize } },
-    );
-  }
-}
-
-/**
- * An ONNX Runtime session (from a model path or bytes) as core's `InferenceBackend`: one session
- * per model, created once;
- * each run feeds the preprocessed batch and returns the `probability` output.
+ * An onnxruntime-node session (from a model path or bytes) as core's `InferenceBackend`, through
+ * `@sparsevit/onnx`'s `ortSessionBackend`: only creating the session, and saying why a device
+ * could not start, are Node's own.
  */
 export async function createOnnxRuntimeBackend(
   model: string | Uint8Array,
@@ -77,32 +58,8 @@ export async function createOnnxRuntimeBackend(
     }
     throw new SparseViTError('CORRUPT_WEIGHTS', `ONNX Runtime rejected the model: ${message}`, { cause: error });
   }
-  try {
-    checkInputSize(session, imgSize);
-  } catch (error) {
-    await session.release();
-    throw error;
-  }
-  return {
-    name: 'onnxruntime-node',
-    device,
-    async run(input, batch) {
-      // On the CPU a batch runs one image at a time: a physical batch of 4 was 14% slower per
-      // image than batch 1 (base model, 2 cores), its activations outgrowing the caches. GPUs
-      // get the whole batch in one run.
-      const step = device === 'cpu' ? 1 : batch;
-      const plane = 3 * imgSize * imgSize;
-      const maps = new Float32Array(batch * imgSize * imgSize);
-      for (let first = 0; first < batch; first += step) {
-        const count = Math.min(step, batch - first);
-        const slice = input.subarray(first * plane, (first + count) * plane);
-        const outputs = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', slice, [count, 3, imgSize, imgSize]) }, [PROBABILITY_NAME]);
-        maps.set(outputs[PROBABILITY_NAME].data as Float32Array, first * imgSize * imgSize);
-      }
-      return maps;
-    },
-    async dispose() {
-      await session.release();
-    },
-  };
+  // On the CPU a batch runs one image at a time: a physical batch of 4 was 14% slower per image
+  // than batch 1 (base model, 2 cores), its activations outgrowing the caches. GPUs get the
+  // whole batch in one run.
+  return ortSessionBackend(session, { Tensor: ort.Tensor, imgSize, name: 'onnxruntime-node', device, imagesPerRun: device === 'cpu' ? 1 : undefined });
 }

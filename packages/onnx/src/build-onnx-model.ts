@@ -1,40 +1,30 @@
 import {
   SparseViTError,
-  detectWeightsFormat,
-  prepareGraphWeights,
-  readWeights,
+  readGraphWeights,
   resolveConfig,
+  sniffWeightsFormat,
   validateConfig,
-  validateStateDict,
+  type BaseLoadModelOptions,
   type ByteSource,
-  type ConfigInput,
-  type GraphWeights,
+  type GraphWeightsSource,
   type SparseViTConfig,
   type WeightsFormat,
 } from '@sparsevit/core';
 import { lowerToOnnx, readOnnxConfig, type LowerToOnnxOptions } from './lower-to-onnx';
 
-export interface ModelSourceOptions {
-  /** Weights format; detected from the first bytes when omitted. */
-  format?: WeightsFormat;
-  /** Config; else the one in the weights' metadata; else the `base` preset. */
-  config?: ConfigInput;
-}
+export type ModelSourceOptions = Pick<BaseLoadModelOptions, 'format' | 'config'>;
 
 /** What a weights file holds: an ONNX model ready to run, or weights to lower. */
-export type ModelSource =
-  | { format: 'onnx'; config: SparseViTConfig }
-  | { format: Exclude<WeightsFormat, 'onnx'>; config: SparseViTConfig; weights: GraphWeights };
+export type ModelSource = { format: 'onnx'; config: SparseViTConfig } | GraphWeightsSource;
 
 /**
  * Reads any weights file the SDK accepts (`.pth`, `.safetensors`, `.onnx`) far enough to know
- * what to run: `.pth` and `.safetensors` are read through the ByteSource (a released `.pth` for
- * its model weights only), validated and prepared; an `.onnx` file is only scanned for its
+ * what to run: `.pth` and `.safetensors` go through core's `readGraphWeights` (validated,
+ * prepared, the file's tensors freed as they are); an `.onnx` file is only scanned for its
  * config, since the runtime reads it itself.
  */
 export async function readModelSource(source: ByteSource, options: ModelSourceOptions = {}): Promise<ModelSource> {
-  if (source.size === 0) throw new SparseViTError('CORRUPT_WEIGHTS', 'the weights file is empty (0 bytes)');
-  const format = options.format ?? detectWeightsFormat(await source.read(0, Math.min(source.size, 16)));
+  const format = await sniffWeightsFormat(source, options.format);
   if (format === 'onnx') {
     let stored: unknown;
     try {
@@ -53,15 +43,7 @@ export async function readModelSource(source: ByteSource, options: ModelSourceOp
     }
     return { format, config };
   }
-  // Names and shapes are checked against the graph from the file's header, before any tensor is
-  // read: a file claiming huge tensors costs nothing to refuse.
-  const store = await readWeights(source, format, {
-    checkTensors: (tensors, metadata) => validateStateDict({ tensors }, resolveConfig(options.config, metadata)),
-  });
-  const config = resolveConfig(options.config, store.metadata);
-  // Preparation consumes the store tensor by tensor, so its memory is released as it goes.
-  const weights = prepareGraphWeights(store, config, { consume: true });
-  return { format: format === 'pytorch' ? 'pytorch' : 'safetensors', config, weights };
+  return readGraphWeights(source, { format, config: options.config });
 }
 
 export interface OnnxModelSource {

@@ -18,3 +18,4 @@ export {
   type ModelSourceOptions,
   type OnnxModelSource,
 } from './build-onnx-model';
+export { ortSessionBackend, type OrtSessionBackendOptions } from './ort-session-backend';

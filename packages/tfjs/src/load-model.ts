@@ -3,17 +3,14 @@ import {
   blobSource,
   bytesSource,
   createSparseViTModel,
-  detectWeightsFormat,
-  prepareGraphWeights,
-  readWeights,
-  resolveConfig,
+  isRawImage,
+  readGraphWeights,
   SparseViTError,
+  type BaseLoadModelOptions,
   type ByteSource,
-  type ConfigInput,
   type ImageDecoder,
   type RawImage,
   type SparseViTModel,
-  type WeightsFormat,
 } from '@sparsevit/core';
 import { importByName } from './import-by-name';
 import { selectBackend, type TfjsBackendName, type WasmOptions } from './select-backend';
@@ -23,13 +20,9 @@ import type { Tfjs } from './tfjs-tensor-ops';
 /** Weights as a path (Node only), bytes, or a `Blob` / `File` (read slice by slice). */
 export type TfjsWeightsInput = string | Uint8Array | ArrayBuffer | Blob;
 
-export interface LoadBackendOptions {
-  /** A `.pth` (the authors' checkpoint) or `.safetensors` file: a path (Node), bytes or a Blob. */
+export interface LoadBackendOptions extends Pick<BaseLoadModelOptions, 'format' | 'config'> {
+  /** A `.pth` (the authors' checkpoint) or `.safetensors` file: a path (Node), bytes or a Blob. `.onnx` is not read here. */
   weights: TfjsWeightsInput;
-  /** Weights format; detected from the first bytes when omitted. `.onnx` is not read here. */
-  format?: WeightsFormat;
-  /** A preset name or config object; default: the weights' metadata, else the `base` preset. */
-  config?: ConfigInput;
   /**
    * The TensorFlow.js backend: `wasm`, `cpu`, `webgl`, `webgpu` (or any name registered with
    * `tf`, e.g. `tensorflow` for tfjs-node). Default: `wasm`, unless `tf` is given, in which case
@@ -46,16 +39,12 @@ export interface LoadBackendOptions {
   wasm?: WasmOptions;
 }
 
-export interface LoadModelOptions<Input = RawImage> extends LoadBackendOptions {
+export interface LoadModelOptions<Input = RawImage> extends LoadBackendOptions, BaseLoadModelOptions {
   /**
    * Turns an input into 8-bit pixels. Default: accepts a `RawImage` (`{ data, width, height,
    * channels }`, e.g. a browser `ImageData` with `channels: 4`) and nothing else.
    */
   decode?: ImageDecoder<Input>;
-  /** Images per forward pass in `detectBatch` / `detectStream`. Default 1. */
-  batchSize?: number;
-  /** Largest accepted image, in pixels. Default 100 MP. */
-  maxPixels?: number;
 }
 
 export type TfjsSparseViTModel<Input = RawImage> = SparseViTModel<Input>;
@@ -87,29 +76,13 @@ async function openWeights(weights: TfjsWeightsInput): Promise<ByteSource> {
  * wraps it in the shared detection pipeline; use this directly for benchmarks and parity checks.
  */
 export async function loadTfjsBackend(options: LoadBackendOptions): Promise<TfjsBackend> {
-  const source = await openWeights(options.weights);
-  if (source.size === 0) throw new SparseViTError('CORRUPT_WEIGHTS', 'the weights file is empty (0 bytes)');
-  const format = options.format ?? detectWeightsFormat(await source.read(0, Math.min(source.size, 16)));
-  if (format === 'onnx') {
-    throw new SparseViTError(
-      'UNSUPPORTED_FORMAT',
-      '@sparsevit/tfjs runs the model from its weights (.pth or .safetensors); an .onnx file is a compiled graph for ONNX Runtime: ' +
-        'load it with @sparsevit/node (Node) or @sparsevit/web (browsers), or pass the .safetensors / .pth it was made from',
-    );
-  }
-  const store = await readWeights(source, format);
-  const config = resolveConfig(options.config, store.metadata);
-  const weights = prepareGraphWeights(store, config);
-  store.tensors.clear();
+  // An .onnx file is refused there: it is a compiled graph for ONNX Runtime, not weights.
+  const { config, weights } = await readGraphWeights(await openWeights(options.weights), options);
 
   const tf = options.tf ?? ((await import('@tensorflow/tfjs-core')) as Tfjs);
   const backendName = options.backend ?? (options.tf ? tf.getBackend() : 'wasm');
   await selectBackend(tf, backendName, options.wasm);
   return createTfjsBackend({ tf, config, weights, backendName });
-}
-
-function isRawImage(input: unknown): input is RawImage {
-  return typeof input === 'object' && input !== null && 'data' in input && 'width' in input && 'height' in input;
 }
 
 /** The default decoder: `RawImage` in, checked against the pixel limit (preprocessing validates the rest). */

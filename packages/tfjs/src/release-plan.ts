@@ -103,3 +103,39 @@ export function planReleases(config: SparseViTConfig, options: SparseViTGraphOpt
   }
   return { values: tracer.uses.length, uses: Int32Array.from(tracer.uses), pinned, fusedBias };
 }
+
+/**
+ * The eager side of a plan, for one pass: numbers the values the pass creates in the order the
+ * trace did, counts down their uses, and names each input whose last reader has just run. The
+ * backend frees those; the pinned outputs are never named.
+ */
+export class PlannedPass<T extends object> {
+  private readonly remaining: Int32Array;
+  private readonly ids = new WeakMap<T, number>();
+  private created = 0;
+
+  constructor(readonly plan: ReleasePlan) {
+    this.remaining = Int32Array.from(plan.uses);
+  }
+
+  /** The number the next value created will get (as in the trace). */
+  get nextId(): number {
+    return this.created;
+  }
+
+  /**
+   * Records one op: numbers its `outputs` and returns the `inputs` it was the last reader of, to
+   * be freed; `undefined` when the pass created more values than the trace, i.e. does not follow
+   * the plan (the caller then stops planning and leaves the rest to its tidy).
+   */
+  record(inputs: ReadonlyArray<T | undefined>, outputs: readonly T[]): T[] | undefined {
+    for (const t of outputs) this.ids.set(t, this.created++);
+    if (this.created > this.plan.values) return undefined;
+    const dead: T[] = [];
+    for (const t of inputs) {
+      const id = t === undefined ? undefined : this.ids.get(t);
+      if (id !== undefined && --this.remaining[id] === 0 && !this.plan.pinned[id]) dead.push(t!);
+    }
+    return dead;
+  }
+}

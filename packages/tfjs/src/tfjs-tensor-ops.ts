@@ -1,7 +1,7 @@
 import { SparseViTError, type Conv2dOptions, type GraphWeight, type GraphWeights, type TensorOps } from '@sparsevit/core';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { identityLayout, isIdentity, lastAxisInnermost, reshapeLayout, sameLayout, transposeLayout, withLastAxis, type Layout } from './layout';
-import type { ReleasePlan } from './release-plan';
+import { PlannedPass, type ReleasePlan } from './release-plan';
 
 /** A TensorFlow.js namespace: `@tensorflow/tfjs-core`, `@tensorflow/tfjs` or `@tensorflow/tfjs-node(-gpu)`. */
 export type Tfjs = typeof tfc;
@@ -68,11 +68,8 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
   private readonly biased = new WeakMap<Tensor, Tensor>();
   private kept: Tensor[] = [];
   private disposed = false;
-  // The release plan of the pass in progress (see `runPlanned`).
-  private plan: ReleasePlan | undefined;
-  private remaining = new Int32Array(0);
-  private nextId = 0;
-  private ids = new WeakMap<Tensor, number>();
+  // The planned pass in progress (see `runPlanned`): what to free after each op.
+  private pass: PlannedPass<Tensor> | undefined;
 
   private readonly trainable: boolean;
 
@@ -133,15 +130,12 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
    * (objects and arrays are searched) are plain tensors, laid out as their shapes say.
    */
   runPlanned<R>(plan: ReleasePlan, fn: () => R): R {
-    if (this.plan) throw new SparseViTError('INVALID_ARGUMENT', 'TfjsTensorOps: a planned pass is already running');
-    this.plan = plan;
-    this.remaining = Int32Array.from(plan.uses);
-    this.nextId = 0;
-    this.ids = new WeakMap();
+    if (this.pass) throw new SparseViTError('INVALID_ARGUMENT', 'TfjsTensorOps: a planned pass is already running');
+    this.pass = new PlannedPass(plan);
     try {
       return this.realOutputs(fn());
     } finally {
-      this.plan = undefined;
+      this.pass = undefined;
       for (const t of this.kept) t.dispose();
       this.kept = [];
     }
@@ -159,17 +153,10 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
 
   /** Numbers an op's outputs and frees the inputs it was the last reader of. */
   private track<R extends Tensor | Tensor[]>(inputs: ReadonlyArray<Tensor | undefined>, result: R): R {
-    const plan = this.plan;
-    if (!plan) return result;
-    for (const t of Array.isArray(result) ? result : [result]) this.ids.set(t, this.nextId++);
-    if (this.nextId > plan.values) {
-      this.plan = undefined; // the pass does not follow the plan: leave the rest to the tidy
-      return result;
-    }
-    for (const t of inputs) {
-      const id = t === undefined ? undefined : this.ids.get(t);
-      if (id !== undefined && --this.remaining[id] === 0 && !plan.pinned[id]) this.release(t as Tensor);
-    }
+    if (!this.pass) return result;
+    const dead = this.pass.record(inputs, Array.isArray(result) ? result : [result]);
+    if (dead === undefined) this.pass = undefined; // the pass does not follow the plan: leave the rest to the tidy
+    else for (const t of dead) this.release(t);
     return result;
   }
 
@@ -196,7 +183,7 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
   private withLayout(data: Tensor, layout: Layout, shape: readonly number[]): Tensor {
     const tf = this.tf;
     if (isIdentity(layout.perm)) return tf.reshape(data, [...shape]);
-    if (!this.plan) return this.transposeBuffer(data, layout, shape);
+    if (!this.pass) return this.transposeBuffer(data, layout, shape);
     const t = tf.reshape(data, [...shape]); // the same buffer, under the logical shape
     this.layouts.set(t, layout);
     return t;
@@ -301,7 +288,7 @@ export class TfjsTensorOps implements TensorOps<Tensor> {
 
   matmul(a: Tensor, b: Tensor): Tensor {
     // A planned linear layer whose only reader adds a bias: fuse the bias into the product.
-    const biasName = this.plan?.fusedBias.get(this.nextId);
+    const biasName = this.pass?.plan.fusedBias.get(this.pass.nextId);
     let bias = biasName === undefined ? undefined : this.weights.get(biasName);
     if (bias && (bias.rank !== 1 || b.rank !== 2 || bias.shape[0] !== b.shape[1])) bias = undefined;
     const y = this.op([a, b], () => {

@@ -1,19 +1,9 @@
-import { assertPixelLimit, DEFAULT_MAX_PIXELS, SparseViTError, validateRawImage, type RawImage } from '@sparsevit/core';
+import { assertPixelLimit, DEFAULT_MAX_PIXELS, isRawImage, SparseViTError, validateRawImage, type RawImage } from '@sparsevit/core';
 import { readImageSize } from './image-size';
 import type { WebImageInput } from './types';
 
 /** Bytes of the header read to learn an image's size before decoding it (JPEG EXIF can be long). */
 const HEADER_BYTES = 256 * 1024;
-
-export function isRawImage(input: unknown): input is RawImage {
-  return (
-    typeof input === 'object' &&
-    input !== null &&
-    !(typeof ImageData !== 'undefined' && input instanceof ImageData) &&
-    'data' in input &&
-    'channels' in input
-  );
-}
 
 function isImageData(input: unknown): input is ImageData {
   return typeof ImageData !== 'undefined' && input instanceof ImageData;

@@ -1,4 +1,6 @@
 // @sparsevit/web: SparseViT in the browser on ONNX Runtime Web (WebGPU, WASM), in a Web Worker.
+// Everything from @sparsevit/core is re-exported, as by every adapter, so one import serves.
+export * from '@sparsevit/core';
 export { loadModel } from './load-model';
 export { decodeImage } from './decode-image';
 export { readImageSize } from './image-size';
@@ -6,9 +8,8 @@ export { fetchWeights, clearWeightsCache, isWeightsCached, DEFAULT_WEIGHTS_CACHE
 export { drawResult, maskToPng, resultToImageData, thresholdMask, type RenderMode, type RenderOptions } from './render';
 export { createDefaultWorker } from './worker-client';
 import { probeWebGpu } from './webgpu';
+export { WEB_DEVICES } from './types';
 export type { LoadModelOptions, LoadPhase, LoadProgress, WebDevice, WebImageInput, WebSessionSettings, WebSparseViTModel, WeightsInput } from './types';
-export type { DetectionResult, DetectionOutcome, DetectOptions, DetectBatchOptions, RawImage, SparseViTConfig } from '@sparsevit/core';
-export { SparseViTError, isSparseViTError } from '@sparsevit/core';
 
 /** Whether this browser offers WebGPU, and whether its adapter has `shader-f16`. */
 export async function webGpuSupport(): Promise<{ available: boolean; shaderF16: boolean }> {

@@ -1,11 +1,9 @@
-import { abortError, SparseViTError, throwIfAborted, type SparseViTModel } from '@sparsevit/core';
+import { abortError, checkOneOf, SparseViTError, throwIfAborted, type SparseViTModel } from '@sparsevit/core';
 import { fetchWeights } from './fetch-weights';
 import type { ResolvedDevice } from './ort-web-backend';
-import type { LoadModelOptions, LoadProgress, WebDevice, WebImageInput, WebSparseViTModel, WeightsInput } from './types';
+import { WEB_DEVICES, type LoadModelOptions, type LoadProgress, type WebImageInput, type WebSparseViTModel, type WeightsInput } from './types';
 import { probeWebGpu } from './webgpu';
 import { createDefaultWorker, WorkerClient, workerModel } from './worker-client';
-
-const DEVICES: readonly WebDevice[] = ['webgpu', 'wasm', 'auto'];
 
 async function resolveWeights(weights: WeightsInput, options: LoadModelOptions): Promise<Blob | Uint8Array> {
   if (typeof weights === 'string' || weights instanceof URL) {
@@ -37,8 +35,7 @@ function defaultWasmPaths(): string | undefined {
  * ```
  */
 export async function loadModel(options: LoadModelOptions): Promise<WebSparseViTModel> {
-  const device = options.device ?? 'auto';
-  if (!DEVICES.includes(device)) throw new SparseViTError('INVALID_ARGUMENT', `device must be one of ${DEVICES.join(', ')}, got ${String(device)}`);
+  const device = checkOneOf('device', options.device ?? 'auto', WEB_DEVICES);
   throwIfAborted(options.signal);
 
   // float16 weights only where WebGPU can compute in half precision: half the download.

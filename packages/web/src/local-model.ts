@@ -1,20 +1,16 @@
-import { blobSource, bytesSource, createSparseViTModel, SparseViTError, type ConfigInput, type SparseViTModel, type WeightsFormat } from '@sparsevit/core';
+import { blobSource, bytesSource, createSparseViTModel, SparseViTError, type BaseLoadModelOptions, type SparseViTModel } from '@sparsevit/core';
 import { buildOnnxModel } from '@sparsevit/onnx';
 import { decodeImage } from './decode-image';
 import { createOrtWebBackend, type ResolvedDevice } from './ort-web-backend';
 import { probeWebGpu } from './webgpu';
 import type { LoadProgress, WebDevice, WebImageInput, WebSessionSettings } from './types';
 
-export interface LocalModelOptions extends WebSessionSettings {
+export interface LocalModelOptions extends BaseLoadModelOptions, WebSessionSettings {
   /** The weights, already downloaded. */
   weights: Blob | Uint8Array;
-  format?: WeightsFormat;
-  config?: ConfigInput;
   device: WebDevice;
   /** Store the ONNX initializers as float16 (half the memory; computed in float32). */
   fp16?: boolean;
-  batchSize?: number;
-  maxPixels?: number;
   onProgress?: (progress: LoadProgress) => void;
   onWarning?: (message: string) => void;
 }

@@ -1,5 +1,5 @@
 import { SparseViTError, type InferenceBackend } from '@sparsevit/core';
-import { INPUT_NAME, PROBABILITY_NAME } from '@sparsevit/onnx';
+import { ortSessionBackend } from '@sparsevit/onnx';
 import * as ort from 'onnxruntime-web';
 import type { WebSessionSettings } from './types';
 
@@ -32,9 +32,9 @@ export function configureOrt(settings: WebSessionSettings): void {
 }
 
 /**
- * An ONNX Runtime Web session as core's `InferenceBackend`, the browser twin of
- * `@sparsevit/node`'s: one session per model; each run feeds the preprocessed batch and returns
- * the `probability` output.
+ * An ONNX Runtime Web session as core's `InferenceBackend`, through `@sparsevit/onnx`'s
+ * `ortSessionBackend` as in Node: only configuring the WASM runtime, creating the session, and
+ * saying why it could not start, are the browser's own.
  */
 export async function createOrtWebBackend(
   model: Uint8Array,
@@ -66,19 +66,5 @@ export async function createOrtWebBackend(
     }
     throw new SparseViTError('CORRUPT_WEIGHTS', `ONNX Runtime rejected the model: ${message}`, { cause: error });
   }
-  return {
-    name: 'onnxruntime-web',
-    device,
-    async run(input, batch) {
-      const feeds = { [INPUT_NAME]: new ort.Tensor('float32', input, [batch, 3, imgSize, imgSize]) };
-      const outputs = await session.run(feeds, [PROBABILITY_NAME]);
-      const probability = outputs[PROBABILITY_NAME];
-      const data = (await probability.getData()) as Float32Array;
-      probability.dispose();
-      return data;
-    },
-    async dispose() {
-      await session.release();
-    },
-  };
+  return ortSessionBackend(session, { Tensor: ort.Tensor, imgSize, name: 'onnxruntime-web', device });
 }

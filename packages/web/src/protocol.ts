@@ -1,7 +1,7 @@
 // Messages between the page (`worker-client.ts`) and the inference worker (`worker.ts`).
-import { SparseViTError, type ConfigInput, type DetectionResult, type RawImage, type SparseViTConfig, type SparseViTErrorCode, type WeightsFormat } from '@sparsevit/core';
+import { SparseViTError, type BaseLoadModelOptions, type DetectionResult, type RawImage, type SparseViTConfig, type SparseViTErrorCode } from '@sparsevit/core';
 import type { ResolvedDevice } from './ort-web-backend';
-import type { LoadProgress, WebDevice } from './types';
+import type { LoadProgress, WebDevice, WebSessionSettings } from './types';
 
 /** An input as it crosses to the worker: a Blob (shared, not copied), a transferred bitmap, or pixels. */
 export type WireInput = Blob | ImageBitmap | RawImage;
@@ -14,16 +14,11 @@ export interface SerializedError {
 
 export type WireOutcome = { ok: true; index: number; result: DetectionResult } | { ok: false; index: number; error: SerializedError };
 
-export interface WireLoadOptions {
+/** The load options the worker gets: the shared ones, the session settings, and the downloaded weights. */
+export interface WireLoadOptions extends BaseLoadModelOptions, WebSessionSettings {
   weights: Blob | Uint8Array;
-  format?: WeightsFormat;
-  config?: ConfigInput;
   device: WebDevice;
   fp16: boolean;
-  batchSize?: number;
-  maxPixels?: number;
-  wasmPaths?: string | { mjs?: string; wasm?: string };
-  numThreads?: number;
 }
 
 export type ToWorker =

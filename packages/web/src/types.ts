@@ -1,4 +1,4 @@
-import type { ConfigInput, RawImage, SparseViTModel, WeightsFormat } from '@sparsevit/core';
+import type { BaseLoadModelOptions, RawImage, SparseViTModel } from '@sparsevit/core';
 
 /**
  * What `@sparsevit/web` accepts as an image. Encoded files (`File`, `Blob`) give the most
@@ -14,8 +14,10 @@ export type WebImageInput =
   | OffscreenCanvas
   | RawImage;
 
-/** `auto`: WebGPU when the browser gives an adapter, else WASM. */
-export type WebDevice = 'webgpu' | 'wasm' | 'auto';
+/** The devices `@sparsevit/web` runs on. `auto`: WebGPU when the browser gives an adapter, else WASM. */
+export const WEB_DEVICES = ['webgpu', 'wasm', 'auto'] as const;
+
+export type WebDevice = (typeof WEB_DEVICES)[number];
 
 /** Where the weights come from: a URL (fetched with progress, cached), a `File`/`Blob`, or bytes. */
 export type WeightsInput = string | URL | Blob | ArrayBuffer | Uint8Array;
@@ -43,7 +45,7 @@ export interface WebSessionSettings {
   numThreads?: number;
 }
 
-export interface LoadModelOptions extends WebSessionSettings {
+export interface LoadModelOptions extends BaseLoadModelOptions, WebSessionSettings {
   /** `.safetensors`, `.pth` (the authors' checkpoint) or `.onnx`: URL, File/Blob or bytes. */
   weights: WeightsInput;
   /**
@@ -51,10 +53,6 @@ export interface LoadModelOptions extends WebSessionSettings {
    * `weights` when the model runs on WebGPU and the adapter has `shader-f16`; ignored otherwise.
    */
   weightsFp16?: WeightsInput;
-  /** Weights format; detected from the first bytes when omitted. */
-  format?: WeightsFormat;
-  /** Preset name or config object; default: the weights' metadata, else `base`. */
-  config?: ConfigInput;
   /** Default `auto`. */
   device?: WebDevice;
   /** Run inference in a Web Worker so the page never freezes. Default true. */
@@ -77,10 +75,6 @@ export interface LoadModelOptions extends WebSessionSettings {
   onWarning?: (message: string) => void;
   /** Aborts the download and the session creation. */
   signal?: AbortSignal;
-  /** Images per forward pass in `detectBatch` / `detectStream`. Default 1. */
-  batchSize?: number;
-  /** Largest accepted image, in pixels. Default 100 MP. */
-  maxPixels?: number;
 }
 
 export interface WebSparseViTModel extends SparseViTModel<WebImageInput> {

@@ -1,5 +1,8 @@
 import {
   abortError,
+  checkPositiveInteger,
+  checkThreshold,
+  isRawImage,
   sparseViTModelFromStream,
   SparseViTError,
   throwIfAborted,
@@ -11,7 +14,6 @@ import {
 import { deserializeError, type FromWorker, type ToWorker, type ToWorkerBody, type WireInput, type WireLoadOptions, type WireOutcome } from './protocol';
 import type { ResolvedDevice } from './ort-web-backend';
 import type { LoadProgress, WebImageInput } from './types';
-import { isRawImage } from './decode-image';
 
 interface Pending {
   resolve: (message: FromWorker) => void;
@@ -155,12 +157,6 @@ export class WorkerClient {
   }
 }
 
-function checkThreshold(threshold: number | undefined): void {
-  if (threshold !== undefined && !(typeof threshold === 'number' && Number.isFinite(threshold))) {
-    throw new SparseViTError('INVALID_ARGUMENT', `threshold must be a finite number, got ${String(threshold)}`);
-  }
-}
-
 /**
  * The `SparseViTModel` interface over a worker: each call sends its inputs, at most one
  * `batchSize` chunk at a time, and yields the outcomes in input order.
@@ -173,9 +169,9 @@ export function workerModel(client: WorkerClient, config: SparseViTConfig, devic
 
   async function* detectStream(inputs: Iterable<WebImageInput> | AsyncIterable<WebImageInput>, opts: DetectBatchOptions = {}): AsyncGenerator<DetectionOutcome<WebImageInput>> {
     ensureLive();
-    checkThreshold(opts.threshold);
-    const batchSize = opts.batchSize ?? defaultBatchSize;
-    if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new SparseViTError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${String(batchSize)}`);
+    // The worker checks these too; checked here, a bad option fails before anything is sent.
+    if (opts.threshold !== undefined) checkThreshold(opts.threshold);
+    const batchSize = checkPositiveInteger('batchSize', opts.batchSize ?? defaultBatchSize);
     let chunk: WebImageInput[] = [];
     let base = 0;
     const flush = async (): Promise<DetectionOutcome<WebImageInput>[]> => {

@@ -14,6 +14,15 @@ export interface RawImage {
 }
 
 /**
+ * Whether `input` is decoded pixels (`{ data, width, height, channels }`) rather than something
+ * to decode. The shape only: `validateRawImage` checks the values. A browser `ImageData` has no
+ * `channels`, so it is not one until given `channels: 4`.
+ */
+export function isRawImage(input: unknown): input is RawImage {
+  return typeof input === 'object' && input !== null && 'data' in input && 'width' in input && 'height' in input && 'channels' in input;
+}
+
+/**
  * Default ceiling on the pixels of one input image. 100 megapixels is above every common camera
  * and scan in forgery datasets (a 108 MP phone sensor excepted, which callers can allow), while
  * bounding what one image can cost: decoded RGBA at 100 MP is 400 MB, the most a browser tab can

@@ -5,6 +5,7 @@ import { preprocess } from '../image/preprocess';
 import { DEFAULT_MAX_PIXELS, type RawImage } from '../image/raw-image';
 import { resizeLanczosMap } from '../image/resize-lanczos';
 import type { DetectBatchOptions, DetectionResult, DetectOptions } from './detection-result';
+import { checkPositiveInteger, checkThreshold } from './load-options';
 import type { DetectionOutcome, SparseViTModel } from './sparsevit-model';
 
 /**
@@ -60,26 +61,13 @@ function toSparseViTError(error: unknown, fallback: SparseViTErrorCode, context:
   return new SparseViTError(fallback, `${context}: ${message}`, { cause: error });
 }
 
-function checkPositiveInt(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new SparseViTError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${String(value)}`);
-  return value;
-}
-
-function checkThreshold(threshold: number): number {
-  if (typeof threshold !== 'number' || !Number.isFinite(threshold)) {
-    throw new SparseViTError('INVALID_ARGUMENT', `threshold must be a finite number, got ${String(threshold)}`);
-  }
-  return threshold;
-}
-
-
 /**
  * Builds the shared `SparseViTModel` around an adapter's backend and decoder.
  */
 export function createSparseViTModel<Input>(options: CreateSparseViTModelOptions<Input>): SparseViTModel<Input> {
   const { config, backend, decode } = options;
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const defaultBatchSize = checkPositiveInt('batchSize', options.batchSize ?? 1);
+  const defaultBatchSize = checkPositiveInteger('batchSize', options.batchSize ?? 1);
   const size = config.img_size;
   const planeSize = 3 * size * size;
   const mapSize = size * size;
@@ -175,7 +163,7 @@ export function createSparseViTModel<Input>(options: CreateSparseViTModelOptions
   async function* detectStream(inputs: Iterable<Input> | AsyncIterable<Input>, opts: DetectBatchOptions = {}): AsyncGenerator<DetectionOutcome<Input>> {
     ensureLive();
     const threshold = checkThreshold(opts.threshold ?? 0.5);
-    const batchSize = checkPositiveInt('batchSize', opts.batchSize ?? defaultBatchSize);
+    const batchSize = checkPositiveInteger('batchSize', opts.batchSize ?? defaultBatchSize);
     let chunk: Prepared<Input>[] = [];
     let index = 0;
     const flush = async () => {

@@ -47,7 +47,7 @@ describe('readWeights', () => {
   it('sends .onnx to an adapter and rejects unknown or empty files', async () => {
     const onnx = await rejection(readWeights(Uint8Array.from([0x08, 0x07, 0x12, 0x00])));
     expect((onnx as SparseViTError).code).toBe('UNSUPPORTED_FORMAT');
-    expect((onnx as Error).message).toMatch(/adapter/);
+    expect((onnx as Error).message).toMatch(/@sparsevit\/node/);
     const unknown = await rejection(readWeights(new TextEncoder().encode('hello')));
     expect((unknown as SparseViTError).code).toBe('UNSUPPORTED_FORMAT');
     const empty = await rejection(readWeights(new Uint8Array(0)));

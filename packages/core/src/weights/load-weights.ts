@@ -49,6 +49,17 @@ export interface ReadWeightsOptions {
   readonly checkTensors?: TensorCheck;
 }
 
+/**
+ * The format of a weights file: `format` when given, else detected from its first bytes. An empty
+ * file is refused here, the one place every loader goes through.
+ */
+export async function sniffWeightsFormat(input: ByteSource | Uint8Array, format?: WeightsFormat): Promise<WeightsFormat> {
+  const source = toByteSource(input);
+  if (source.size === 0) throw new SparseViTError('CORRUPT_WEIGHTS', 'the weights file is empty (0 bytes)');
+  if (format !== undefined) return format;
+  return detectWeightsFormat(await readExact(source, 0, Math.min(source.size, WEIGHTS_SNIFF_BYTES), 'file header'));
+}
+
 /** Reads a safetensors file or a PyTorch checkpoint, detecting which unless `format` says. */
 export async function readWeights(
   input: ByteSource | Uint8Array,
@@ -56,11 +67,7 @@ export async function readWeights(
   options: ReadWeightsOptions = {},
 ): Promise<TensorStore> {
   const source = toByteSource(input);
-  let fmt = format;
-  if (fmt === undefined) {
-    if (source.size === 0) throw new SparseViTError('CORRUPT_WEIGHTS', 'the weights file is empty');
-    fmt = detectWeightsFormat(await readExact(source, 0, Math.min(source.size, WEIGHTS_SNIFF_BYTES), 'file header'));
-  }
+  const fmt = await sniffWeightsFormat(source, format);
   switch (fmt) {
     case 'safetensors':
       return readSafetensors(source, { checkTensors: options.checkTensors });
@@ -69,7 +76,7 @@ export async function readWeights(
     case 'onnx':
       throw new SparseViTError(
         'UNSUPPORTED_FORMAT',
-        'ONNX models hold their weights inside the graph; load .onnx files through a runtime adapter (e.g. the onnxruntime backend), not readWeights',
+        'an .onnx file is a compiled graph for ONNX Runtime, with its weights inside: load it with @sparsevit/node (Node) or @sparsevit/web (browsers), or pass the .safetensors / .pth it was made from',
       );
     default:
       throw new SparseViTError(

@@ -27,6 +27,7 @@
  */
 import { SparseViTError } from '../errors';
 import { MAX_QUOTED_CHARS, quoteText } from '../message-text';
+import { TORCH_STORAGE_DTYPES } from './torch-storages';
 
 /** A Python global that passed the allow-list, as an inert value (never callable). */
 export class PickleGlobal {
@@ -101,19 +102,6 @@ type GlobalKind =
   | 'tuple-subclass'
   | 'inert';
 
-const TORCH_STORAGES = [
-  'FloatStorage',
-  'HalfStorage',
-  'BFloat16Storage',
-  'DoubleStorage',
-  'LongStorage',
-  'IntStorage',
-  'ShortStorage',
-  'CharStorage',
-  'ByteStorage',
-  'BoolStorage',
-];
-
 const TORCH_DTYPES = [
   'float32',
   'float',
@@ -148,13 +136,11 @@ const DEFAULT_GLOBALS: ReadonlyMap<string, GlobalKind> = new Map<string, GlobalK
   ['torch._utils._rebuild_tensor_v2', 'inert'],
   ['torch._utils._rebuild_parameter', 'inert'],
   ['torch._utils._rebuild_parameter_with_state', 'inert'],
-  ['torch.storage.UntypedStorage', 'inert'],
   ['torch.storage.TypedStorage', 'inert'],
-  ['torch.UntypedStorage', 'inert'],
   ['torch.device', 'inert'],
   // torch.Size is a tuple subclass: torch.Size((2, 3)) -> (2, 3).
   ['torch.Size', 'tuple-subclass'],
-  ...TORCH_STORAGES.map((s): [string, GlobalKind] => [`torch.${s}`, 'inert']),
+  ...[...TORCH_STORAGE_DTYPES.keys()].map((name): [string, GlobalKind] => [name, 'inert']),
   ...TORCH_DTYPES.map((d): [string, GlobalKind] => [`torch.${d}`, 'inert']),
   // numpy scalars/arrays appear in args namespaces and metric logs; they stay inert records.
   ['numpy.dtype', 'inert'],

@@ -26,6 +26,7 @@ import { SparseViTError } from '../errors';
 import type { ByteSource } from './byte-source';
 import { loadPickle, PickleGlobal, PickleObject } from './pickle';
 import { readExact, toByteSource } from './source-io';
+import { TORCH_STORAGE_DTYPES } from './torch-storages';
 import { describeValue, quoteText } from '../message-text';
 import { DTYPE_BYTES, numel, type DType, type TensorCheck, type TensorInfo, type TensorStore, type WeightTensor } from './tensor';
 import { hasZipMagic, openZip, readZipEntry, type ZipArchive, type ZipEntry } from './zip';
@@ -56,23 +57,6 @@ export const MAX_VIEW_EXPANSION = 1;
 
 /** Bytes all strided views of one checkpoint may copy out together, relative to the file's size. */
 export const MAX_STRIDED_COPY_FACTOR = 2;
-
-const STORAGE_DTYPES: ReadonlyMap<string, DType> = new Map<string, DType>([
-  ['torch.FloatStorage', 'F32'],
-  ['torch.HalfStorage', 'F16'],
-  ['torch.BFloat16Storage', 'BF16'],
-  ['torch.DoubleStorage', 'F64'],
-  ['torch.LongStorage', 'I64'],
-  ['torch.IntStorage', 'I32'],
-  ['torch.ShortStorage', 'I16'],
-  ['torch.CharStorage', 'I8'],
-  ['torch.ByteStorage', 'U8'],
-  ['torch.BoolStorage', 'BOOL'],
-  // An untyped storage counts bytes; tensors viewing it are re-typed by PyTorch, which this
-  // reader does not model, so they come back as U8.
-  ['torch.UntypedStorage', 'U8'],
-  ['torch.storage.UntypedStorage', 'U8'],
-]);
 
 const DEFAULT_KEYS = ['model', 'state_dict', 'model_state_dict'];
 
@@ -189,7 +173,7 @@ function resolveStorage(pid: unknown, storages: Map<string, StorageRef>): Storag
   }
   const [, type, rawKey, , count] = pid as unknown[];
   if (!(type instanceof PickleGlobal)) throw corrupt('a storage persistent id has no storage type');
-  const dtype = STORAGE_DTYPES.get(type.qualifiedName);
+  const dtype = TORCH_STORAGE_DTYPES.get(type.qualifiedName);
   if (!dtype) {
     throw new SparseViTError('UNSUPPORTED_FORMAT', `PyTorch checkpoint: storage type ${type.qualifiedName} is not supported`);
   }

@@ -5,7 +5,6 @@
 // second and ONNX Runtime CPU inference, all on the `small` preset (the default model's config)
 // at 256x256, measured in this run. Each engine runs in this process one after the other, after
 // one warm-up step; figures are medians.
-import { parseArgs } from 'node:util';
 import { SMALL_CONFIG, graphCost, prepareGraphWeights } from '@sparsevit/core';
 import { lowerToOnnx } from '@sparsevit/onnx';
 import { Trainer, initialStateDict } from '@sparsevit/train';
@@ -13,22 +12,27 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as ort from 'onnxruntime-node';
+import { parseBenchArgs, positiveInteger } from './bench-args';
 import { median } from './median';
 
-const { values } = parseArgs({
-  options: {
-    steps: { type: 'string', default: '5' },
-    batch: { type: 'string', default: '4' },
-    engines: { type: 'string', default: 'wasm,cpu' },
-    help: { type: 'boolean', short: 'h' },
-  },
+const USAGE = `Usage: pnpm bench:train [--steps N] [--batch N] [--engines wasm,cpu]
+
+Images per second of a training step (forward, backward, AdamW) on each TensorFlow.js engine,
+beside inference, small preset at 256x256.
+
+Options:
+  --steps <n>       Timed steps per engine (default 5)
+  --batch <n>       Images per step (default 4)
+  --engines <list>  wasm, cpu (default wasm,cpu)
+  -h, --help        Show this help
+`;
+const values = parseBenchArgs('bench:train', USAGE, {
+  steps: { type: 'string', default: '5' },
+  batch: { type: 'string', default: '4' },
+  engines: { type: 'string', default: 'wasm,cpu' },
 });
-if (values.help) {
-  process.stdout.write('Usage: bench:train [--steps N] [--batch N] [--engines wasm,cpu]\n');
-  process.exit(0);
-}
-const steps = Number(values.steps);
-const n = Number(values.batch);
+const steps = positiveInteger('bench:train', 'steps', values.steps, USAGE);
+const n = positiveInteger('bench:train', 'batch', values.batch, USAGE);
 const config = SMALL_CONFIG;
 const s = config.img_size;
 const weights = prepareGraphWeights(initialStateDict(config, 1), config);

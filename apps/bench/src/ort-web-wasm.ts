@@ -1,10 +1,10 @@
 // The WASM engine of @sparsevit/web (onnxruntime-web's wasm build, SIMD, threads through
 // worker_threads) run in Node on the same ONNX graph, so the browser fallback's speed is measured
-// here without a browser. The pipeline around it (preprocessing, resampling, masks) is core's,
-// as in every adapter; only the session is set up here.
+// here without a browser. The session wrapper is @sparsevit/onnx's, as in both adapters, and the
+// pipeline around it (preprocessing, resampling, masks) core's; only the session is set up here.
 import { readFileSync } from 'node:fs';
 import { bytesSource, createSparseViTModel, type RawImage } from '@sparsevit/core';
-import { buildOnnxModel, INPUT_NAME, PROBABILITY_NAME } from '@sparsevit/onnx';
+import { buildOnnxModel, ortSessionBackend } from '@sparsevit/onnx';
 import * as ort from 'onnxruntime-web';
 
 export async function loadOrtWebWasm(weights: string, threads: number, batchSize: number) {
@@ -13,19 +13,6 @@ export async function loadOrtWebWasm(weights: string, threads: number, batchSize
   ort.env.logLevel = 'error';
   const { model, config } = await buildOnnxModel(bytesSource(new Uint8Array(readFileSync(weights))));
   const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-  const size = config.img_size;
-  return createSparseViTModel<RawImage>({
-    config,
-    batchSize,
-    decode: async (image) => image,
-    backend: {
-      name: 'onnxruntime-web',
-      device: `wasm x${threads}`,
-      async run(input, batch) {
-        const outputs = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', input, [batch, 3, size, size]) }, [PROBABILITY_NAME]);
-        return outputs[PROBABILITY_NAME].data as Float32Array;
-      },
-      dispose: () => session.release(),
-    },
-  });
+  const backend = await ortSessionBackend(session, { Tensor: ort.Tensor, imgSize: config.img_size, name: 'onnxruntime-web', device: `wasm x${threads}` });
+  return createSparseViTModel<RawImage>({ config, batchSize, decode: async (image) => image, backend });
 }

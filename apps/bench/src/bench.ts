@@ -17,26 +17,43 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseArgs } from 'node:util';
 import { BASE_CONFIG, CONFIG_METADATA_KEY, graphCost, prepareGraphWeights, writeSafetensors, type WeightTensor } from '@sparsevit/core';
 import { fixturePath, randomStateDict } from '@sparsevit/fixtures';
+import { parseBenchArgs, positiveInteger } from './bench-args';
 import { releaseLikeCheckpoint } from './release-like-checkpoint';
 
-const { values } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    runs: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
-    batch: { type: 'string', default: '1,4' },
-    backends: { type: 'string', default: 'onnx-cpu,tfjs-wasm' },
-    weights: { type: 'string' },
-    threads: { type: 'string' },
-    // Also load from a checkpoint laid out like the authors' release (~600 MB with optimizer state).
-    pth: { type: 'boolean', default: false },
-    // Also measure the peak RSS of the `sparsevit detect` command on one image (needs GNU time).
-    cli: { type: 'boolean', default: false },
-  },
+const USAGE = `Usage: pnpm bench [options]
+
+Latency, throughput, load time and peak memory of SparseViT base (512x512) on each backend asked
+for, each (backend, batch) in its own process; medians with min/max.
+
+Options:
+  --backends <list>   onnx-cpu, onnx-cuda, onnx-webgpu, tfjs-wasm, tfjs-cpu, ort-web-wasm[:threads]
+                      (default onnx-cpu,tfjs-wasm)
+  --batch <list>      Batch sizes (default 1,4)
+  --runs <n>          Timed runs (default 10)
+  --warmup <n>        Warm-up runs (default 2)
+  --weights <file>    Weights to run (default: seeded random weights of the published shapes)
+  --threads <n>       Threads for ONNX Runtime
+  --pth               Also time loading a checkpoint laid out like the authors' release (~600 MB)
+  --cli               Also measure the peak RSS of \`sparsevit detect\` on one image (GNU time)
+  --json              Print one JSON document instead of tables
+  -h, --help          Show this help
+`;
+
+const values = parseBenchArgs('bench', USAGE, {
+  json: { type: 'boolean', default: false },
+  runs: { type: 'string', default: '10' },
+  warmup: { type: 'string', default: '2' },
+  batch: { type: 'string', default: '1,4' },
+  backends: { type: 'string', default: 'onnx-cpu,tfjs-wasm' },
+  weights: { type: 'string' },
+  threads: { type: 'string' },
+  pth: { type: 'boolean', default: false },
+  cli: { type: 'boolean', default: false },
 });
+positiveInteger('bench', 'runs', values.runs, USAGE);
+for (const b of values.batch!.split(',')) positiveInteger('bench', 'batch', b, USAGE);
 
 const run = promisify(execFile);
 const worker = fileURLToPath(new URL('./bench-worker.js', import.meta.url));

@@ -4,16 +4,21 @@
 // Prints one JSON line; driven by bench.ts in its own process.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
+import { BASE_CONFIG, stageSides } from '@sparsevit/core';
 import { median } from './median';
 
 await tf.setBackend('wasm');
 await tf.ready();
 
-// Stage 3 of the base model at 512x512 (1024 tokens, 320 channels, 4x MLP): qkv, fc1, fc2.
+// Stage 3 of the base model (at 512x512: 1024 tokens, 320 channels, 4x MLP): qkv, fc1, fc2.
+const side = stageSides(BASE_CONFIG)[2];
+const tokens = side * side;
+const channels = BASE_CONFIG.embed_dim[2];
+const hidden = channels * BASE_CONFIG.mlp_ratio;
 const shapes: Array<[number, number, number]> = [
-  [1024, 320, 960],
-  [1024, 320, 1280],
-  [1024, 1280, 320],
+  [tokens, channels, 3 * channels],
+  [tokens, channels, hidden],
+  [tokens, hidden, channels],
 ];
 const rates: Record<string, number> = {};
 for (const [m, k, n] of shapes) {
