@@ -1,7 +1,7 @@
 import { closeSync, constants, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CodedError } from './errors';
+import { SparseViTError } from '@sparsevit/core';
 
 /**
  * Every file the CLI writes appears whole or not at all, and never through a link:
@@ -32,11 +32,11 @@ function temporaryPath(target: string): string {
 }
 
 /** `IO_ERROR` for a failed write of `target`, with the system's reason. */
-export function writeError(target: string, error: unknown): CodedError {
+export function writeError(target: string, error: unknown): SparseViTError {
   const e = error as NodeJS.ErrnoException;
   const reason = e?.code === 'ENOSPC' ? 'no space left on the device' : e?.code === 'EFBIG' ? 'the file is over the size limit' : undefined;
   const message = e instanceof Error ? e.message : String(error);
-  return new CodedError('IO_ERROR', `cannot write ${target}: ${reason ? `${reason} (${message})` : message}`, { cause: error });
+  return new SparseViTError('IO_ERROR', `cannot write ${target}: ${reason ? `${reason} (${message})` : message}`, { cause: error });
 }
 
 /** Creates the temporary file for `target`; `commit` renames it over the target, `abort` removes it. */

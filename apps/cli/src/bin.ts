@@ -1,4 +1,5 @@
-import { describeError, isCodedError } from './errors';
+import { isSparseViTError } from '@sparsevit/core';
+import { describeError } from './errors';
 import { MAIN_USAGE, USAGE, printHelp } from './help';
 import { UsageError } from './usage-error';
 import { version } from './version';
@@ -48,7 +49,7 @@ main(process.argv.slice(2)).then(
       return;
     }
     process.stderr.write(`sparsevit: ${describeError(error)}\n`);
-    if (!isCodedError(error) && process.env.SPARSEVIT_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+    if (!isSparseViTError(error) && process.env.SPARSEVIT_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
     process.exitCode = 1;
   },
 );

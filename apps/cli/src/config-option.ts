@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { PRESETS, SparseViTError, validateConfig, type ConfigInput } from '@sparsevit/node';
+import { PRESETS, SparseViTError, validateConfig, type ConfigInput } from '@sparsevit/core';
 
 /**
  * The `--config` value: a JSON file (like `tooling/fixtures/sparsevit-tiny/config.json`), or the

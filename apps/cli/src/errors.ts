@@ -1,30 +1,10 @@
+import { SparseViTError, isSparseViTError } from '@sparsevit/core';
+
 /**
- * Error reporting that needs none of the packages loaded, so `--help` and usage errors start
- * fast. `SparseViTError`s are recognized by shape (a `code` and the name), not by class.
+ * How the CLI reports errors: a `SparseViTError` (from the packages, or raised here with
+ * `@sparsevit/core`'s class) as `CODE: message`, anything else by its message. Core is pure
+ * JavaScript, so `--help` and usage errors still start without ONNX Runtime or sharp.
  */
-
-/** An error with a stable code: a `SparseViTError`, or a `CodedError` raised here. */
-export interface CodedErrorLike extends Error {
-  readonly code: string;
-  readonly details?: unknown;
-}
-
-/** An error the CLI raises or re-raises with more context, keeping the package's code. */
-export class CodedError extends Error implements CodedErrorLike {
-  override readonly name = 'SparseViTError';
-  readonly code: string;
-  readonly details?: unknown;
-
-  constructor(code: string, message: string, options: { cause?: unknown; details?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.code = code;
-    this.details = options.details;
-  }
-}
-
-export function isCodedError(error: unknown): error is CodedErrorLike {
-  return error instanceof Error && error.name === 'SparseViTError' && typeof (error as { code?: unknown }).code === 'string';
-}
 
 /** The first line of a (possibly multi-line) message, for one-line reports on stderr. */
 export function firstLine(message: string): string {
@@ -44,7 +24,7 @@ export function oneLine(message: string, maxLines = 8): string {
 
 /** `{code, message}` for summary.json: a `SparseViTError`'s own, else `IO_ERROR` (a failed write). */
 export function errorRecord(error: unknown): { code: string; message: string } {
-  if (isCodedError(error)) return { code: error.code, message: error.message };
+  if (isSparseViTError(error)) return { code: error.code, message: error.message };
   return { code: 'IO_ERROR', message: error instanceof Error ? error.message : String(error) };
 }
 
@@ -53,7 +33,7 @@ export function errorRecord(error: unknown): { code: string; message: string } {
  * unexpected and mis-shaped keys (the message itself lists them over many lines).
  */
 export function describeError(error: unknown): string {
-  if (!isCodedError(error)) return firstLine(error instanceof Error ? error.message : String(error));
+  if (!isSparseViTError(error)) return firstLine(error instanceof Error ? error.message : String(error));
   let line = `${error.code}: ${error.code === 'WEIGHTS_MISMATCH' ? firstLine(error.message) : oneLine(error.message)}`;
   const details = error.details as { missing?: unknown[]; unexpected?: unknown[]; misshaped?: unknown[]; hint?: string } | undefined;
   if (error.code === 'WEIGHTS_MISMATCH' && details) {
@@ -78,8 +58,8 @@ export function describeError(error: unknown): string {
  * left as it is: the weights are not at fault.
  */
 export function explainLoadError(error: unknown, weights: string, configFromWeights: boolean): unknown {
-  if (!isCodedError(error) || error.code === 'BACKEND_UNAVAILABLE') return error;
+  if (!isSparseViTError(error) || error.code === 'BACKEND_UNAVAILABLE') return error;
   const hint = error.code === 'WEIGHTS_MISMATCH' && configFromWeights ? 'not the base model? pass its config with --config' : undefined;
   const details = hint ? { ...(error.details as object | undefined), hint } : error.details;
-  return new CodedError(error.code, `cannot load the weights ${weights}: ${error.message}`, { cause: error, details });
+  return new SparseViTError(error.code, `cannot load the weights ${weights}: ${error.message}`, { cause: error, details });
 }

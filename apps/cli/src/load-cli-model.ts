@@ -1,5 +1,6 @@
 import { DEFAULT_MODEL } from '@sparsevit/default-model';
-import type { NodeImageInput, SparseViTModel } from '@sparsevit/node';
+import type { SparseViTModel } from '@sparsevit/core';
+import type { NodeImageInput } from '@sparsevit/node';
 import { loadConfigOption } from './config-option';
 import { explainLoadError } from './errors';
 import { UsageError } from './usage-error';

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { ByteSource } from '@sparsevit/node';
+import { SparseViTError, type ByteSource } from '@sparsevit/core';
 import { explainLoadError } from './errors';
 
 /**
@@ -26,7 +26,6 @@ export async function writeModelFile(output: string, bytes: Uint8Array): Promise
   try {
     await writeFile(output, bytes);
   } catch (error) {
-    const { SparseViTError } = await import('@sparsevit/node');
     throw new SparseViTError('IO_ERROR', `cannot write ${output}: ${(error as Error).message}`, { cause: error });
   }
 }

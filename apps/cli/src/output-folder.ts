@@ -1,6 +1,6 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { CodedError } from './errors';
+import { SparseViTError } from '@sparsevit/core';
 import { UsageError } from './usage-error';
 
 /** The real path of `path`, or of its nearest existing ancestor joined with the rest (`path` may not exist yet). */
@@ -65,6 +65,6 @@ export async function prepareOutputFolder(command: string, outDir: string, check
   try {
     await mkdir(outDir, { recursive: true });
   } catch (error) {
-    throw new CodedError('IO_ERROR', `cannot create the output folder ${outDir}: ${(error as Error).message}`, { cause: error });
+    throw new SparseViTError('IO_ERROR', `cannot create the output folder ${outDir}: ${(error as Error).message}`, { cause: error });
   }
 }

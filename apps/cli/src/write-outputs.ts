@@ -1,20 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { encodeNpy, renderOverlay, type DetectionResult, type RawImage } from '@sparsevit/node';
+import { encodeNpy, renderOverlay, type DetectionResult, type RawImage } from '@sparsevit/core';
 import sharp from 'sharp';
 import { openAtomic, writeError, writeFileAtomic } from './atomic-write';
-
-/** File names of one input's outputs, relative to the output folder. */
-export interface OutputFiles {
-  prob: string;
-  mask: string;
-  overlay: string;
-  json: string;
-}
-
-export function outputFiles(stem: string): OutputFiles {
-  return { prob: `${stem}.prob.npy`, mask: `${stem}.mask.png`, overlay: `${stem}.overlay.png`, json: `${stem}.json` };
-}
+import { outputFiles, type OutputFiles } from './output-files';
 
 /** The fields of `<stem>.json` that are not about the files. */
 export interface ResultRecord {
@@ -39,11 +28,6 @@ function maskFraction(mask: Uint8Array): number {
   let n = 0;
   for (let i = 0; i < mask.length; i++) n += mask[i] ? 1 : 0;
   return mask.length === 0 ? 0 : n / mask.length;
-}
-
-/** The names of every file `writeOutputs` writes for `stem`. */
-export function outputNames(stem: string): string[] {
-  return Object.values(outputFiles(stem));
 }
 
 /**

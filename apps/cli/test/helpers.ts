@@ -27,11 +27,14 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI (`node dist/bin.js ...args`) and resolves with its exit code and output. */
-export function runCli(args: string[]): Promise<CliRun> {
+/**
+ * Runs the built CLI (`node [...nodeArgs] dist/bin.js ...args`) and resolves with its exit code
+ * and output.
+ */
+export function runCli(args: string[], nodeArgs: string[] = []): Promise<CliRun> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the CLI first (pnpm --filter @sparsevit/cli build)`);
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...nodeArgs, BIN, ...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../package.json';
-import { CHECKPOINT, runCli, tempDir, tiny } from './helpers';
+import { CHECKPOINT, CONFIG, runCli, tempDir, tiny } from './helpers';
 
 const image = tiny('images', 'splice_640x480.png');
 
@@ -53,5 +54,55 @@ describe('usage', () => {
     const r = await runCli(['detect', join(dir, 'in'), '--weights', CHECKPOINT, '--out', join(dir, 'out')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no image files found/);
+  });
+});
+
+/**
+ * The runtimes (ONNX Runtime, sharp, TensorFlow.js) load only once a command has checked its
+ * arguments and inputs: a module hook prints every one of them that is resolved.
+ */
+describe('what a command loads before it runs the model', () => {
+  const RUNTIMES = /onnxruntime-node|[\\/]sharp[\\/]|@tensorflow/;
+  let nodeArgs: string[];
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await tempDir('loads');
+    const hooks = join(dir, 'hooks.mjs');
+    await writeFile(
+      hooks,
+      `export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  if (${RUNTIMES}.test(r.url)) process.stderr.write('loaded ' + r.url + '\\n');
+  return r;
+}
+`,
+    );
+    const register = join(dir, 'register.mjs');
+    await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    nodeArgs = ['--import', register];
+  });
+
+  it('the hook sees a runtime when one loads', async () => {
+    const r = await runCli(['detect', image, '--weights', CHECKPOINT, '--config', CONFIG, '--out', join(dir, 'detect')], nodeArgs);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^loaded .*onnxruntime-node/m);
+    expect(r.stderr).toMatch(/^loaded .*[\\/]sharp[\\/]/m);
+  });
+
+  it.concurrent.each([
+    ['--help', ['--help'], 0],
+    ['detect --help', ['detect', '--help'], 0],
+    ['eval --help', ['eval', '--help'], 0],
+    ['train --help', ['train', '--help'], 0],
+    ['convert --help', ['convert', '--help'], 0],
+    ['export --help', ['export', '--help'], 0],
+    ['a usage error of detect', ['detect', image, '--weights', CHECKPOINT, '--out', 'o', '--threshold', '1.5'], 2],
+    ['a usage error of eval', ['eval', 'ds', '--weights', CHECKPOINT, '--out', 'o', '--protocol', 'pixel'], 2],
+    ['an eval dataset that does not exist', ['eval', join(tiny(), 'no-such-dataset'), '--weights', CHECKPOINT, '--out', 'o'], 1],
+  ])('%s loads none of them', async (_label, args, code) => {
+    const r = await runCli(args as string[], nodeArgs);
+    expect(r.code).toBe(code);
+    expect(r.stderr).not.toMatch(/^loaded /m);
   });
 });

@@ -1,5 +1,15 @@
-import type { TensorStore } from '@sparsevit/node';
+import {
+  CONFIG_METADATA_KEY,
+  convertStore,
+  numel,
+  readWeights,
+  resolveConfig,
+  validateStateDict,
+  writeSafetensors,
+  type TensorStore,
+} from '@sparsevit/core';
 import { parseCommandArgs } from '../args';
+import { loadConfigOption } from '../config-option';
 import { formatBytes } from '../format-bytes';
 import { CONVERT_USAGE, printHelp } from '../help';
 import { withWeightsFile, writeModelFile } from '../model-files';
@@ -22,28 +32,26 @@ export async function convertCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 2) throw new UsageError(`expected <in> <out.safetensors>, got ${positionals.length} argument(s)`, 'convert');
   const [input, output] = positionals;
 
-  const sv = await import('@sparsevit/node');
-  const { loadConfigOption } = await import('../config-option');
   const explicit = await loadConfigOption(values.config as string | undefined);
 
   const { store, config } = await withWeightsFile(input, explicit === undefined, async (source) => {
     // The shapes are checked against the config before any tensor is read (checkTensors).
-    const read: TensorStore = await sv.readWeights(source, undefined, {
-      checkTensors: (tensors, metadata) => sv.validateStateDict({ tensors }, sv.resolveConfig(explicit, metadata)),
+    const read: TensorStore = await readWeights(source, undefined, {
+      checkTensors: (tensors, metadata) => validateStateDict({ tensors }, resolveConfig(explicit, metadata)),
     });
-    const resolved = sv.resolveConfig(explicit, read.metadata);
+    const resolved = resolveConfig(explicit, read.metadata);
     return { store: read, config: resolved };
   });
 
-  const converted = values.fp16 ? sv.convertStore(store, 'F16') : store;
-  const bytes = sv.writeSafetensors({
+  const converted = values.fp16 ? convertStore(store, 'F16') : store;
+  const bytes = writeSafetensors({
     tensors: converted.tensors,
-    metadata: { ...store.metadata, format: 'pt', [sv.CONFIG_METADATA_KEY]: JSON.stringify(config) },
+    metadata: { ...store.metadata, format: 'pt', [CONFIG_METADATA_KEY]: JSON.stringify(config) },
   });
   await writeModelFile(output, bytes);
 
   let values_ = 0;
-  for (const t of converted.tensors.values()) values_ += sv.numel(t.shape);
+  for (const t of converted.tensors.values()) values_ += numel(t.shape);
   process.stdout.write(
     `sparsevit: wrote ${output}: ${converted.tensors.size} tensors, ${values_} values (${dtypeCounts(converted)}), ${formatBytes(bytes.byteLength)}\n`,
   );

@@ -1,18 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { DetectionOutcome, NodeImageInput, NodeSparseViTModel } from '@sparsevit/node';
+import type { DetectionOutcome } from '@sparsevit/core';
+import type { NodeImageInput, NodeSparseViTModel } from '@sparsevit/node';
 import { parseCommandArgs } from '../args';
+import { writeFileAtomic } from '../atomic-write';
 import { loadCliModel } from '../load-cli-model';
 import { MODEL_OPTIONS, parseModelOptions, type ModelCommandSettings } from '../model-options';
 import { collectInputs, type InputFile } from '../collect-inputs';
 import { errorRecord, oneLine } from '../errors';
 import { DETECT_USAGE, printHelp } from '../help';
 import { handleRunInterrupts } from '../interrupts';
+import { outputNames, type OutputFiles } from '../output-files';
 import { prepareOutputFolder } from '../output-folder';
 import { createProgress } from '../progress';
 import { UsageError } from '../usage-error';
 import { version } from '../version';
-import { outputNames, type OutputFiles } from '../write-outputs';
 
 /** One input's line in `summary.json`. */
 type SummaryEntry =
@@ -70,6 +72,7 @@ export async function detectCommand(argv: string[]): Promise<number> {
     outputNames: ['summary.json', ...inputs.flatMap((i) => outputNames(i.stem))],
   });
   const identity = resumeIdentity(settings);
+  // The writer needs sharp: loaded once the arguments and the output folder are checked.
   const { readCompleteOutputs, writeOutputs } = await import('../write-outputs');
   const entries: SummaryEntry[] = [];
   let toRun: InputFile[] = inputs;
@@ -142,7 +145,6 @@ export async function detectCommand(argv: string[]): Promise<number> {
 
   // Ctrl-C or SIGTERM stops after the current batch; what is done is kept and summarized (exit
   // 130). A second one writes the summary of what is done at once and exits.
-  const { writeFileAtomic } = await import('../atomic-write');
   const interrupts = handleRunInterrupts(progress, summaryPath, () => summaryText(true));
   let pending: Promise<void> = Promise.resolve();
   try {

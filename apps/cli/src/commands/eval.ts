@@ -1,10 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { BinaryMask, EvaluationProtocol, NodeSparseViTModel, RawImage } from '@sparsevit/node';
+import {
+  PRESETS,
+  binarizeMask,
+  emptyMask,
+  evaluateImage,
+  isSparseViTError,
+  preparePair,
+  type BinaryMask,
+  type EvaluationProtocol,
+  type RawImage,
+} from '@sparsevit/core';
+import type { NodeSparseViTModel } from '@sparsevit/node';
 import { numberOption, parseCommandArgs } from '../args';
+import { writeFileAtomic } from '../atomic-write';
 import { loadCliModel } from '../load-cli-model';
 import { MODEL_OPTIONS, parseModelOptions, type ModelCommandSettings } from '../model-options';
-import { errorRecord, isCodedError, oneLine } from '../errors';
+import { errorRecord, oneLine } from '../errors';
 import { EVAL_USAGE, printHelp } from '../help';
 import { handleRunInterrupts } from '../interrupts';
 import { prepareOutputFolder } from '../output-folder';
@@ -12,10 +24,10 @@ import { createProgress } from '../progress';
 import { UsageError } from '../usage-error';
 import { version } from '../version';
 import { CsvWriter, oneLineField, readCsvRows, repairCsvForResume, type ReportRow } from '../eval/csv';
-import type { EvalDataset, EvalItem } from '../eval/dataset';
-import type { ShownImage } from '../eval/html';
-import { parsePerturbations, type Perturbation } from '../eval/perturb';
-import { rowKey, type PassInfo, type PassSummary } from '../eval/report';
+import { loadDataset, type EvalDataset, type EvalItem } from '../eval/dataset';
+import { renderHtml, type ShownImage } from '../eval/html';
+import { applyPerturbation, parsePerturbations, type Perturbation } from '../eval/perturb';
+import { rowKey, summarizeCsv, writeReportJson, type PassInfo, type PassSummary } from '../eval/report';
 
 const PROTOCOLS: readonly EvaluationProtocol[] = ['imdlbenco', 'native'];
 
@@ -95,17 +107,14 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const settings = parseEvalArgs(argv);
   if (!settings) return printHelp(EVAL_USAGE);
   const started = performance.now();
-  const node = await import('@sparsevit/node');
-  const { loadDataset } = await import('../eval/dataset');
-  const { applyPerturbation } = await import('../eval/perturb');
 
   // 1. The dataset: pairing problems are reported in full, before any model is loaded.
   let dataset: EvalDataset;
   try {
     dataset = await loadDataset(settings.dataset, { skipUnpaired: settings.skipUnpaired });
   } catch (error) {
-    const details = isCodedError(error) ? (error.details as { imagesWithoutMask?: unknown } | undefined) : undefined;
-    if (isCodedError(error) && Array.isArray(details?.imagesWithoutMask)) {
+    const details = isSparseViTError(error) ? (error.details as { imagesWithoutMask?: unknown } | undefined) : undefined;
+    if (isSparseViTError(error) && Array.isArray(details?.imagesWithoutMask)) {
       process.stderr.write(`sparsevit: ${error.code}: ${error.message.replace('pass skipUnpaired', 'pass --skip-unpaired')}\n`);
       return 1;
     }
@@ -142,10 +151,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     inputFiles: [dataset.path, ...items.flatMap((i) => (i.mask ? [i.image, i.mask] : [i.image]))],
     outputNames: ['report.csv', 'report.json', 'report.html'],
   });
-  const { writeFileAtomic } = await import('../atomic-write');
   const csvPath = join(outDir, 'report.csv');
   const jsonPath = join(outDir, 'report.json');
-  const identity = resumeIdentity(settings, dataset, node.PRESETS);
+  const identity = resumeIdentity(settings, dataset, PRESETS);
   const done = new Set<string>();
   let resumedRows = 0;
   let resumedFailed = 0;
@@ -223,18 +231,20 @@ export async function evalCommand(argv: string[]): Promise<number> {
   let failedCount = resumedFailed;
   let newRows = 0;
   const csv = await CsvWriter.open(csvPath, fresh);
+  // The images are decoded with sharp, as the model's own path does.
+  const { decodeImage } = await import('@sparsevit/node');
   const maxPixels = settings.maxPixels;
   const pixelLimit = maxPixels === undefined ? {} : { maxPixels };
 
   const prepare = async (item: EvalItem, perturbation: Perturbation | null): Promise<Prepared> => {
     const t0 = performance.now();
     try {
-      const maskPromise = item.mask === null ? null : node.decodeImage(item.mask, pixelLimit).catch((error: unknown) => {
-        throw isCodedError(error) ? Object.assign(error, { message: `ground-truth mask: ${error.message}` }) : error;
+      const maskPromise = item.mask === null ? null : decodeImage(item.mask, pixelLimit).catch((error: unknown) => {
+        throw isSparseViTError(error) ? Object.assign(error, { message: `ground-truth mask: ${error.message}` }) : error;
       });
       maskPromise?.catch(() => undefined); // awaited below, after the image
-      const image = await node.decodeImage(item.image, pixelLimit);
-      const mask = maskPromise === null ? node.emptyMask(image.width, image.height) : node.binarizeMask(await maskPromise);
+      const image = await decodeImage(item.image, pixelLimit);
+      const mask = maskPromise === null ? emptyMask(image.width, image.height) : binarizeMask(await maskPromise);
       const input = perturbation ? await applyPerturbation(image, perturbation, oneLineField(item.id), settings.seed) : image;
       return { item, input, mask, width: image.width, height: image.height, ms: performance.now() - t0 };
     } catch (error) {
@@ -321,8 +331,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
           const modelMs = r.timings.preprocessMs + r.timings.inferenceMs / runnable.length + r.timings.postprocessMs;
           const t0 = performance.now();
           try {
-            const pair = node.preparePair(r, p.mask as BinaryMask, settings.protocol);
-            const m = node.evaluateImage(pair.pred, pair.gt, { threshold: settings.threshold, score: r.score, label: p.item.label });
+            const pair = preparePair(r, p.mask as BinaryMask, settings.protocol);
+            const m = evaluateImage(pair.pred, pair.gt, { threshold: settings.threshold, score: r.score, label: p.item.label });
             const mask = p.mask as BinaryMask;
             const mismatch = mask.width !== p.width || mask.height !== p.height;
             if (mismatch && pass.name === 'none') {
@@ -364,7 +374,6 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const interrupted = interrupt.interrupted;
 
   // 5. The reports, recomputed from report.csv (a resumed run gives what an uninterrupted one does).
-  const { summarizeCsv, writeReportJson } = await import('../eval/report');
   const summary = await summarizeCsv(csvPath, passInfos, ids, settings.threshold, settings.show);
   const main = summary.passes[0];
   let shown: { best: ShownImage[]; worst: ShownImage[] } = { best: [], worst: [] };
@@ -420,7 +429,6 @@ export async function evalCommand(argv: string[]): Promise<number> {
   };
   await writeReportJson(jsonPath, head, csvPath, passInfos, ids);
 
-  const { renderHtml } = await import('../eval/html');
   const html = renderHtml({
     title: `SparseViT evaluation: ${settings.dataset}`,
     createdAt: head.createdAt,

@@ -1,4 +1,5 @@
 import { parseCommandArgs } from '../args';
+import { loadConfigOption } from '../config-option';
 import { formatBytes } from '../format-bytes';
 import { EXPORT_USAGE, printHelp } from '../help';
 import { withWeightsFile, writeModelFile } from '../model-files';
@@ -15,7 +16,8 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 2) throw new UsageError(`expected <weights> <out.onnx>, got ${positionals.length} argument(s)`, 'export');
   const [input, output] = positionals;
 
-  const [{ buildOnnxModel, ONNX_OPSET }, { loadConfigOption }] = await Promise.all([import('@sparsevit/onnx'), import('../config-option')]);
+  // The ONNX lowering (and its protobuf code) is loaded once the arguments are checked.
+  const { buildOnnxModel, ONNX_OPSET } = await import('@sparsevit/onnx');
   const config = await loadConfigOption(values.config as string | undefined);
   const features = Boolean(values.features);
   const built = await withWeightsFile(input, config === undefined, (source) => buildOnnxModel(source, { config, features, producerVersion: version }));

@@ -1,7 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import type { AmbiguousMatch } from '@sparsevit/node';
-import { CodedError } from '../errors';
+import { SparseViTError, pairDatasetFiles, parsePairList, type AmbiguousMatch } from '@sparsevit/core';
 
 /** One image to evaluate. */
 export interface EvalItem {
@@ -50,7 +49,6 @@ async function listFiles(dir: string): Promise<string[]> {
  * a list is not checked here: it becomes a failed row, like any unreadable image.
  */
 export async function loadDataset(target: string, options: { skipUnpaired?: boolean } = {}): Promise<EvalDataset> {
-  const { pairDatasetFiles, parsePairList, SparseViTError } = await import('@sparsevit/node');
   const path = resolve(target);
   let info;
   try {
@@ -110,7 +108,7 @@ export async function loadDataset(target: string, options: { skipUnpaired?: bool
   // An id `x#2` written literally in the list could collide with a renamed duplicate.
   const ids = new Set<string>();
   for (const item of items) {
-    if (ids.has(item.id)) throw new CodedError('INVALID_ARGUMENT', `pair list ${basename(target)}: the image ${item.id} appears twice`);
+    if (ids.has(item.id)) throw new SparseViTError('INVALID_ARGUMENT', `pair list ${basename(target)}: the image ${item.id} appears twice`);
     ids.add(item.id);
   }
   return { layout: 'list', path, items, pairing: { imagesWithoutMask: [], masksWithoutImage: [], ambiguous: [], ignored: [] } };

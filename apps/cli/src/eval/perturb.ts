@@ -1,4 +1,4 @@
-import type { RawImage } from '@sparsevit/node';
+import { resizeLinearU8, toRgb, type RawImage } from '@sparsevit/core';
 import { UsageError } from '../usage-error';
 
 /**
@@ -77,8 +77,7 @@ export function parsePerturbations(values: readonly string[], command = 'eval'):
 }
 
 /** Packed RGB of any RawImage (PIL `convert('RGB')`), as a 3-channel RawImage. */
-async function rgbOf(image: RawImage): Promise<RawImage> {
-  const { toRgb } = await import('@sparsevit/node');
+function rgbOf(image: RawImage): RawImage {
   return { data: toRgb(image), width: image.width, height: image.height, channels: 3 };
 }
 
@@ -247,7 +246,7 @@ export function addGaussianNoiseU8(data: Uint8Array, sigma: number, seed: number
  * (the image's id) and `seed` make the noise reproducible.
  */
 export async function applyPerturbation(image: RawImage, p: Perturbation, key: string, seed: number): Promise<RawImage> {
-  const rgb = await rgbOf(image);
+  const rgb = rgbOf(image);
   const { width, height } = rgb;
   const data = rgb.data as Uint8Array;
   switch (p.kind) {
@@ -271,7 +270,6 @@ export async function applyPerturbation(image: RawImage, p: Perturbation, key: s
       return { data: addGaussianNoiseU8(data, sigma, hashString(`${p.name}\u0000${key}`, seed)), width, height, channels: 3 };
     }
     case 'resize': {
-      const { resizeLinearU8 } = await import('@sparsevit/node');
       const outW = Math.max(1, Math.round(width * p.strength));
       const outH = Math.max(1, Math.round(height * p.strength));
       if (outW === width && outH === height) return rgb;

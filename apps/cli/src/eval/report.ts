@@ -1,4 +1,4 @@
-import type { EvaluationSummary } from '@sparsevit/node';
+import { createEvaluationAccumulator, type EvaluationSummary } from '@sparsevit/core';
 import { openAtomic, writeError } from '../atomic-write';
 import { readCsvRows, type ReportRow } from './csv';
 
@@ -96,7 +96,6 @@ export async function summarizeCsv(
   threshold: number,
   show: number,
 ): Promise<CsvSummary> {
-  const { createEvaluationAccumulator } = await import('@sparsevit/node');
   const accumulators = new Map(passes.map((p) => [p.name, createEvaluationAccumulator({ threshold })]));
   const seen = new Set<string>();
   const failures: ReportFailure[] = [];

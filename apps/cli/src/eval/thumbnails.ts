@@ -1,4 +1,4 @@
-import type { BinaryMask, RawImage } from '@sparsevit/node';
+import { toRgb, type BinaryMask, type RawImage } from '@sparsevit/core';
 import sharp from 'sharp';
 
 /** Largest side of a thumbnail in the HTML report. */
@@ -24,7 +24,6 @@ function fit(width: number, height: number): { width: number; height: number } {
  * (grayscale JPEG, white = 1), each at most 256 px on its longer side.
  */
 export async function makeThumbnails(image: RawImage, mask: BinaryMask, probability: Float32Array, width: number, height: number): Promise<Thumbnails> {
-  const { toRgb } = await import('@sparsevit/node');
   const size = fit(image.width, image.height);
   const rgb = toRgb(image);
   const imageJpeg = await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: image.width, height: image.height, channels: 3 } })
