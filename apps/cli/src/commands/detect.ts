@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DetectionOutcome } from '@sparsevit/core';
 import type { NodeImageInput, NodeSparseViTModel } from '@sparsevit/node';
@@ -13,6 +12,7 @@ import { handleRunInterrupts } from '../interrupts';
 import { outputNames, type OutputFiles } from '../output-files';
 import { prepareOutputFolder } from '../output-folder';
 import { createProgress } from '../progress';
+import { checkResumeIdentity } from '../resume-identity';
 import { UsageError } from '../usage-error';
 import { version } from '../version';
 
@@ -38,23 +38,6 @@ function resumeIdentity(s: DetectSettings) {
   return { weights: resolve(s.weights), config: s.config === undefined ? null : s.config, threshold: s.threshold, backend: s.backend };
 }
 
-/** Refuses `--resume` into a folder whose `summary.json` was made with other settings. */
-async function checkResumeIdentity(summaryPath: string, identity: ReturnType<typeof resumeIdentity>): Promise<void> {
-  const previous = await readFile(summaryPath, 'utf8').then(
-    (t) => JSON.parse(t) as { resumeIdentity?: Record<string, unknown> },
-    () => undefined,
-  );
-  for (const [key, value] of Object.entries(identity)) {
-    const before = previous?.resumeIdentity?.[key];
-    if (before !== undefined && JSON.stringify(before) !== JSON.stringify(value)) {
-      throw new UsageError(
-        `--resume: ${summaryPath} was made with ${key} ${JSON.stringify(before)}, not ${JSON.stringify(value)}; use the same settings, or another --out without --resume`,
-        'detect',
-      );
-    }
-  }
-}
-
 /** `sparsevit detect`: returns the exit code (0 every input succeeded, 1 any failed, 130 interrupted). */
 export async function detectCommand(argv: string[]): Promise<number> {
   const parsed = parseDetectArgs(argv);
@@ -77,7 +60,7 @@ export async function detectCommand(argv: string[]): Promise<number> {
   const entries: SummaryEntry[] = [];
   let toRun: InputFile[] = inputs;
   if (settings.resume) {
-    await checkResumeIdentity(summaryPath, identity);
+    await checkResumeIdentity('detect', summaryPath, identity);
     toRun = [];
     for (const input of inputs) {
       const done = await readCompleteOutputs(outDir, input.path, input.stem, settings.threshold);

@@ -113,3 +113,33 @@ export async function loadDataset(target: string, options: { skipUnpaired?: bool
   }
   return { layout: 'list', path, items, pairing: { imagesWithoutMask: [], masksWithoutImage: [], ambiguous: [], ignored: [] } };
 }
+
+/**
+ * What the run says about the pairing before it starts: the masks an image had to choose from
+ * (all are in report.json) and the files `--skip-unpaired` left out. One line each.
+ */
+export function pairingNotices(dataset: EvalDataset): string[] {
+  const { pairing } = dataset;
+  const lines: string[] = [];
+  for (const a of pairing.ambiguous) {
+    if (a.side !== 'image') continue;
+    const taken = a.chosen === null ? 'none is left for it' : `using ${a.chosen}`;
+    lines.push(`sparsevit: ${a.file}: ${a.candidates.length} masks match (${a.candidates.join(', ')}); ${taken} (report.json: dataset.ambiguous)`);
+  }
+  if (pairing.imagesWithoutMask.length + pairing.masksWithoutImage.length > 0) {
+    lines.push(
+      `sparsevit: --skip-unpaired: left out ${pairing.imagesWithoutMask.length} image(s) without a mask and ` +
+        `${pairing.masksWithoutImage.length} mask(s) without an image (listed in report.json under dataset.unpaired)`,
+    );
+  }
+  return lines;
+}
+
+/** The dataset's folders and files, which the output folder must not be or overwrite. */
+export function datasetInputs(dataset: EvalDataset): { inputFolders: string[]; inputFiles: string[] } {
+  const { items } = dataset;
+  return {
+    inputFolders: dataset.layout === 'folder' ? [...new Set(items.flatMap((i) => [dirname(i.image), ...(i.mask ? [dirname(i.mask)] : [])]))] : [],
+    inputFiles: [dataset.path, ...items.flatMap((i) => (i.mask ? [i.image, i.mask] : [i.image]))],
+  };
+}

@@ -1,5 +1,10 @@
 import { toRgb, type BinaryMask, type RawImage } from '@sparsevit/core';
+import type { NodeSparseViTModel } from '@sparsevit/node';
 import sharp from 'sharp';
+import type { ReportRow } from './csv';
+import type { EvalItem } from './dataset';
+import type { ShownImage } from './html';
+import type { PrepareItem } from './passes';
 
 /** Largest side of a thumbnail in the HTML report. */
 export const THUMBNAIL_SIZE = 256;
@@ -48,4 +53,34 @@ export async function makeThumbnails(image: RawImage, mask: BinaryMask, probabil
     .jpeg({ quality: 85 })
     .toBuffer();
   return { image: dataUri('image/jpeg', imageJpeg), gt: dataUri('image/png', gtPng), pred: dataUri('image/jpeg', predJpeg) };
+}
+
+/**
+ * The best / worst images of the report, read again (unperturbed) and run once more for their
+ * thumbnails. One that cannot be read or run again is shown with a note instead.
+ */
+export async function thumbnailsFor(
+  best: readonly ReportRow[],
+  worst: readonly ReportRow[],
+  byId: ReadonlyMap<string, EvalItem>,
+  model: NodeSparseViTModel,
+  threshold: number,
+  prepare: PrepareItem,
+): Promise<{ best: ShownImage[]; worst: ShownImage[] }> {
+  const one = async (row: ReportRow): Promise<ShownImage> => {
+    const item = byId.get(row.id);
+    if (!item) return { row, thumbnails: null, note: 'not in the dataset any more' };
+    const p = await prepare(item, null);
+    if (p.error || !p.input || !p.mask) return { row, thumbnails: null, note: `cannot read it again: ${p.error?.message ?? 'unknown error'}` };
+    try {
+      const r = await model.detect(p.input, { threshold });
+      return { row, thumbnails: await makeThumbnails(p.input, p.mask, r.probability, r.width, r.height) };
+    } catch (error) {
+      return { row, thumbnails: null, note: `cannot show it: ${(error as Error).message}` };
+    }
+  };
+  const out = { best: [] as ShownImage[], worst: [] as ShownImage[] };
+  for (const row of best) out.best.push(await one(row));
+  for (const row of worst) out.worst.push(await one(row));
+  return out;
 }
