@@ -114,6 +114,9 @@ describe('sparsevit train', () => {
     expect(noConfig.stderr).toContain('IO_ERROR: cannot read the config file');
     expect((await runCli(['train'])).code).toBe(2);
     expect((await runCli(['train', '--out', '/tmp/x', '--batch', '0'])).code).toBe(2);
+    const badLoss = await runCli(['train', '--out', '/tmp/x', '--loss', 'focal']);
+    expect(badLoss.code).toBe(2);
+    expect(badLoss.stderr).toContain('--loss must be bce or bce+dice');
     const missing = await runCli(['train', '--resume', '--out', join(await tempDir('train-none'), 'nothing')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no checkpoint');

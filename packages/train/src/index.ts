@@ -4,7 +4,7 @@ import './register-gradients';
 export { Trainer, type StepResult, type TrainerOptions, type TrainerState, type TrainingBatch } from './trainer';
 export { AdamW, type AdamWOptions, type AdamWSlot } from './adamw';
 export { AUTHORS_LR, AUTHORS_MIN_LR, learningRate, type LrSchedule } from './lr-schedule';
-export { bceWithLogitsLoss } from './loss';
+export { bceWithLogitsLoss, diceLoss, DICE_SMOOTH, TRAINING_LOSSES, trainingLoss, type TrainingLoss } from './loss';
 export { initialStateDict } from './initial-weights';
 export { exportInferenceWeights, graphWeightsToStateDict, type InferenceWeightsOptions } from './export-state-dict';
 export { TRAINING_METADATA_KEY, decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from './checkpoint';

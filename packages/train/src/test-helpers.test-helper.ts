@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import './register-gradients';
 import { initialStateDict } from './initial-weights';
 import { Random } from './random';
+import type { TrainingLoss } from './loss';
 import { Trainer } from './trainer';
 import type { TrainingBatch } from './trainer';
 
@@ -46,8 +47,8 @@ export function syntheticBatch(n: number, seed: number, config: SparseViTConfig 
   return { images, masks, n };
 }
 
-export function tinyTrainer(seed = 3, schedule = { lr: 1e-3, minLr: 1e-5, warmupSteps: 2, totalSteps: 20 }): Trainer {
-  return new Trainer({ tf: tf as never, config: tinyConfig, weights: prepareGraphWeights(initialStateDict(tinyConfig, seed), tinyConfig), schedule });
+export function tinyTrainer(seed = 3, schedule = { lr: 1e-3, minLr: 1e-5, warmupSteps: 2, totalSteps: 20 }, loss: TrainingLoss = 'bce'): Trainer {
+  return new Trainer({ tf: tf as never, config: tinyConfig, weights: prepareGraphWeights(initialStateDict(tinyConfig, seed), tinyConfig), schedule, loss });
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -133,12 +133,13 @@ describe('training', () => {
     trainer.dispose();
   });
 
-  it('two accumulated micro-batches give the gradient of their union', () => {
+  it.each(['bce', 'bce+dice'] as const)('two accumulated micro-batches give the gradient of their union (%s)', (loss) => {
     const a = syntheticBatch(1, 20);
     const b = syntheticBatch(1, 21);
     const both = { n: 2, images: new Float32Array([...a.images, ...b.images]), masks: new Float32Array([...a.masks, ...b.masks]) };
-    const t1 = tinyTrainer(7);
-    const t2 = tinyTrainer(7);
+    const schedule = { lr: 1e-3, minLr: 1e-5, warmupSteps: 2, totalSteps: 20 };
+    const t1 = tinyTrainer(7, schedule, loss);
+    const t2 = tinyTrainer(7, schedule, loss);
     t1.trainStep([a, b]);
     t2.trainStep([both]);
     let worst = 0;

@@ -2,7 +2,7 @@ import { SparseViTError, sparseViTGraph, type GraphWeight, type GraphWeights, ty
 import { TfjsTensorOps, type Tfjs } from '@sparsevit/tfjs';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { AdamW, type AdamWOptions, type AdamWSlot } from './adamw';
-import { bceWithLogitsLoss } from './loss';
+import { trainingLoss, type TrainingLoss } from './loss';
 import { learningRate, type LrSchedule } from './lr-schedule';
 import { installResizeBilinearGradient } from './resize-bilinear-gradient';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
@@ -23,6 +23,8 @@ export interface TrainerOptions extends AdamWOptions {
   /** The starting weights, prepared for `config` (see `prepareGraphWeights`). */
   weights: GraphWeights;
   schedule: LrSchedule;
+  /** The loss minimised: `bce` (the reference's, default) or `bce+dice`. */
+  loss?: TrainingLoss;
 }
 
 export interface StepResult {
@@ -55,6 +57,7 @@ export class Trainer {
   private readonly ops: TfjsTensorOps;
   private readonly optimizer: AdamW;
   private readonly schedule: LrSchedule;
+  readonly lossKind: TrainingLoss;
   /** tfjs's name of each variable (what `variableGrads` keys its result by) -> graph weight name. */
   private readonly graphNameOf: Map<string, string>;
 
@@ -62,6 +65,8 @@ export class Trainer {
     this.tf = options.tf;
     this.config = options.config;
     this.schedule = options.schedule;
+    this.lossKind = options.loss ?? 'bce';
+    if (this.lossKind !== 'bce' && this.lossKind !== 'bce+dice') throw new SparseViTError('INVALID_ARGUMENT', `loss must be bce or bce+dice, got ${String(this.lossKind)}`);
     installResizeBilinearGradient(this.tf);
     if (this.tf.getBackend() === 'wasm') registerWasmTrainingKernels(this.tf);
     this.ops = new TfjsTensorOps(this.tf, options.weights, { trainable: true });
@@ -87,7 +92,7 @@ export class Trainer {
   loss(batch: TrainingBatch): number {
     return this.tf.tidy(() => {
       const { x, y } = this.input(batch);
-      return bceWithLogitsLoss(this.tf, sparseViTGraph(this.ops, this.config, x).logits, y).dataSync()[0];
+      return trainingLoss(this.tf, this.lossKind, sparseViTGraph(this.ops, this.config, x).logits, y).dataSync()[0];
     });
   }
 
@@ -99,7 +104,7 @@ export class Trainer {
     const tf = this.tf;
     const { value, grads } = tf.tidy(() => {
       const { x, y } = this.input(batch);
-      return tf.variableGrads(() => bceWithLogitsLoss(tf, sparseViTGraph(this.ops, this.config, x).logits, y), [...this.ops.variables().values()]);
+      return tf.variableGrads(() => trainingLoss(tf, this.lossKind, sparseViTGraph(this.ops, this.config, x).logits, y), [...this.ops.variables().values()]);
     });
     const byName = new Map<string, Float32Array>();
     for (const [varName, g] of Object.entries(grads)) {
@@ -127,7 +132,7 @@ export class Trainer {
         const { value, grads } = this.guardMemory(batch, () =>
           tf.tidy(() => {
             const { x, y } = this.input(batch);
-            return tf.variableGrads(() => bceWithLogitsLoss(tf, sparseViTGraph(this.ops, this.config, x).logits, y), varList);
+            return tf.variableGrads(() => trainingLoss(tf, this.lossKind, sparseViTGraph(this.ops, this.config, x).logits, y), varList);
           }),
         );
         const loss = value.dataSync()[0];

@@ -22,6 +22,7 @@ const TRAIN_OPTIONS = {
   'min-lr': { type: 'string' },
   'warmup-steps': { type: 'string' },
   'weight-decay': { type: 'string' },
+  loss: { type: 'string' },
   seed: { type: 'string' },
   out: { type: 'string' },
   resume: { type: 'boolean' },
@@ -42,6 +43,8 @@ export interface TrainSettings {
   minLr: number;
   warmupSteps: number;
   weightDecay: number;
+  /** Absent in checkpoints written before the option existed: `bce`. */
+  loss?: 'bce' | 'bce+dice';
   seed: number;
   init: string | null;
   backend: 'wasm' | 'cpu';
@@ -67,6 +70,8 @@ function parseSettings(values: Record<string, string | boolean | undefined>): Tr
   const steps = num('steps', { integer: true, min: 1 }) ?? 2000;
   const backend = (values.backend as string | undefined) ?? 'wasm';
   if (backend !== 'wasm' && backend !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got "${backend}"`, 'train');
+  const loss = (values.loss as string | undefined) ?? 'bce';
+  if (loss !== 'bce' && loss !== 'bce+dice') throw new UsageError(`--loss must be bce or bce+dice, got "${loss}"`, 'train');
   return {
     data: (values.data as string | undefined) ?? 'synth:data/photos',
     val: (values.val as string | undefined) ?? 'synth:data/photos#val',
@@ -77,6 +82,7 @@ function parseSettings(values: Record<string, string | boolean | undefined>): Tr
     minLr: num('min-lr', { min: 0, max: 1 }) ?? 5e-7,
     warmupSteps: num('warmup-steps', { integer: true, min: 0 }) ?? Math.min(500, Math.ceil(steps * 0.05)),
     weightDecay: num('weight-decay', { min: 0, max: 1 }) ?? 0.05,
+    loss,
     seed: num('seed', { integer: true, min: 0, max: 2 ** 31 }) ?? 1,
     init: (values.init as string | undefined) ?? null,
     backend,
@@ -156,6 +162,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     config,
     weights,
     weightDecay: settings.weightDecay,
+    loss: settings.loss ?? 'bce',
     schedule: { lr: settings.lr, minLr: settings.minLr, warmupSteps: settings.warmupSteps, totalSteps: settings.steps },
   });
   if (resumed) trainer.restore(resumed.state);
