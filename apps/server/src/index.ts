@@ -2,7 +2,7 @@
 // Built on @sparsevit/node's public API only.
 export { createDetectService, type DetectService, type ServedModel, type ServiceSettings } from './service/app';
 export { startServer, type RunningServer, type ServeSettings } from './service/start-server';
-export { AdmissionQueue, type AdmissionQueueOptions } from './service/admission-queue';
+export { AdmissionQueue, type Admission, type AdmissionQueueOptions } from './service/admission-queue';
 export { API_KEYS_ENV, createApiKeyCheck, loadApiKeys, parseApiKeys } from './service/api-keys';
 export { createServiceMetrics, type ServiceMetrics } from './service/metrics';
 export { ServiceError, toServiceError, type ErrorBody, type ServiceErrorCode } from './service/service-error';

@@ -88,4 +88,41 @@ describe('AdmissionQueue', () => {
     expect(queue.running).toBe(0);
     expect(() => new AdmissionQueue({ concurrency: 0, maxQueue: 1 })).toThrow(RangeError);
   });
+
+  it('holds a place for each admitted request until it runs or is released, so a burst cannot pass at once', async () => {
+    const queue = new AdmissionQueue({ concurrency: 1, maxQueue: 1 });
+    const a = queue.admit();
+    const b = queue.admit();
+    // Two uploads arriving fill both places (1 slot + 1 queued) before either runs.
+    expect(queue.admitted).toBe(2);
+    expect(queue.full).toBe(true);
+    expect(() => queue.admit()).toThrow(expect.objectContaining({ code: 'OVERLOADED' }));
+    // A request that ends before running (a bad upload) gives its place back, once.
+    b.release();
+    b.release();
+    expect(queue.admitted).toBe(1);
+    const c = queue.admit();
+    // Admitted requests take their places in the queue: the first runs, the second waits.
+    const first = gate('first');
+    const second = gate('second');
+    const runs = [queue.run(first.task, undefined, a), queue.run(second.task, undefined, c)];
+    await tick();
+    expect([queue.running, queue.waiting, queue.admitted]).toEqual([1, 1, 0]);
+    expect(() => queue.admit()).toThrow(expect.objectContaining({ code: 'OVERLOADED' }));
+    first.finish();
+    second.finish();
+    expect(await Promise.all(runs)).toEqual(['first', 'second']);
+  });
+
+  it('drained() waits for admitted requests too', async () => {
+    const queue = new AdmissionQueue({ concurrency: 1, maxQueue: 0 });
+    const admission = queue.admit();
+    let drained = false;
+    void queue.drained().then(() => (drained = true));
+    await tick();
+    expect(drained).toBe(false);
+    admission.release();
+    await tick();
+    expect(drained).toBe(true);
+  });
 });

@@ -12,9 +12,22 @@ interface Waiter {
 }
 
 /**
+ * A place held for a request from its arrival until it enters `run` (or is answered without it),
+ * so that the uploads being received count against the capacity too. `release` is idempotent.
+ */
+export interface Admission {
+  release(): void;
+}
+
+/**
  * A bounded queue in front of the model: at most `concurrency` tasks run, at most `maxQueue`
  * wait, and one past that is refused at once (`OVERLOADED`, with a `Retry-After` estimated from
  * the recent service time), so an overload is answered instead of piling up requests and memory.
+ *
+ * Requests are admitted when they arrive (`admit`, before their body is read): a place is held
+ * while the upload is received, so at most `concurrency + maxQueue` bodies are ever held in
+ * memory, however many clients send at once. Checking only at `run` let every connection of a
+ * burst pass while the queue was still empty and hold its whole upload before being refused.
  *
  * A task's `signal` (its timeout, or the client gone) takes it out of the queue while it waits
  * (`TIMEOUT`). Once running it cannot be stopped (a forward pass is not interruptible), so its
@@ -26,6 +39,8 @@ export class AdmissionQueue {
   readonly maxQueue: number;
   private active = 0;
   private readonly waiters: Waiter[] = [];
+  /** Admitted requests not yet in `run` (uploads being received, headers being checked). */
+  private reserved = 0;
   /** Exponentially weighted mean of recent task times, for `Retry-After`. */
   private meanTaskMs = 0;
   private idle: Array<() => void> = [];
@@ -48,9 +63,32 @@ export class AdmissionQueue {
     return this.waiters.length;
   }
 
-  /** True when `run` would refuse a task now: every slot taken and the queue full. */
+  /** Requests admitted and not yet running or waiting. */
+  get admitted(): number {
+    return this.reserved;
+  }
+
+  /** True when a new request would be refused now: running, waiting and admitted fill every place. */
   get full(): boolean {
-    return this.active >= this.concurrency && this.waiters.length >= this.maxQueue;
+    return this.active + this.waiters.length + this.reserved >= this.concurrency + this.maxQueue;
+  }
+
+  /**
+   * Holds a place for a request that has just arrived, or throws `OVERLOADED` when there is none.
+   * Pass the admission to `run`, and release it if the request ends without running.
+   */
+  admit(): Admission {
+    if (this.full) throw this.overloaded();
+    this.reserved++;
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.reserved--;
+        this.notifyIfIdle();
+      },
+    };
   }
 
   /** The error a refused task gets: `OVERLOADED`, 503, with `Retry-After`. */
@@ -62,15 +100,17 @@ export class AdmissionQueue {
 
   /** Seconds a refused client should wait: the time to work through what is admitted now. */
   retryAfterSeconds(): number {
-    const backlog = this.active + this.waiters.length;
+    const backlog = this.active + this.waiters.length + this.reserved;
     return Math.max(1, Math.ceil((backlog * this.meanTaskMs) / this.concurrency / 1000));
   }
 
   /**
    * Runs `task` when a slot is free. Rejects with `OVERLOADED` when the queue is full, and with
-   * `TIMEOUT` when `signal` fires first (its reason, if a `ServiceError`, is used instead).
+   * `TIMEOUT` when `signal` fires first (its reason, if a `ServiceError`, is used instead). With
+   * the request's `admission`, the place it held becomes its place in the queue.
    */
-  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async run<T>(task: () => Promise<T>, signal?: AbortSignal, admission?: Admission): Promise<T> {
+    admission?.release();
     if (signal?.aborted) throw abortReason(signal);
     if (this.active >= this.concurrency) {
       if (this.waiters.length >= this.maxQueue) throw this.overloaded();
@@ -90,9 +130,9 @@ export class AdmissionQueue {
     });
   }
 
-  /** Resolves when nothing runs or waits (used by shutdown). */
+  /** Resolves when nothing runs, waits or is being admitted (used by shutdown). */
   drained(): Promise<void> {
-    if (this.active === 0 && this.waiters.length === 0) return Promise.resolve();
+    if (this.active === 0 && this.waiters.length === 0 && this.reserved === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
@@ -125,7 +165,7 @@ export class AdmissionQueue {
   }
 
   private notifyIfIdle(): void {
-    if (this.active > 0 || this.waiters.length > 0) return;
+    if (this.active > 0 || this.waiters.length > 0 || this.reserved > 0) return;
     const idle = this.idle;
     this.idle = [];
     for (const resolve of idle) resolve();

@@ -11,7 +11,7 @@ import type { ModelIdentity } from '../model-host';
 import { maskFraction, PICTURES, renderPicture, type Picture } from '../pictures';
 import { version } from '../version';
 import { preferredType } from './accept';
-import { AdmissionQueue } from './admission-queue';
+import { AdmissionQueue, type Admission } from './admission-queue';
 import { createApiKeyCheck } from './api-keys';
 import { createServiceMetrics, type ServiceMetrics } from './metrics';
 import { detectRequestBody, detectRouteSchema, healthRouteSchema, metricsRouteSchema, modelRouteSchema, readyRouteSchema } from './schemas';
@@ -71,6 +71,9 @@ function parseInclude(include: string | undefined): Picture[] {
  */
 export async function createDetectService(settings: ServiceSettings, logger: Logger): Promise<DetectService> {
   const queue = new AdmissionQueue({ concurrency: settings.concurrency, maxQueue: settings.maxQueue });
+  // The place each detection request holds from its arrival (see AdmissionQueue.admit).
+  const admissions = new WeakMap<FastifyRequest, Admission>();
+  const releaseAdmission = async (request: FastifyRequest) => admissions.get(request)?.release();
   const metrics = createServiceMetrics(queue);
   const checkApiKey = createApiKeyCheck(settings.apiKeys);
   let served: ServedModel | undefined;
@@ -158,11 +161,14 @@ export async function createDetectService(settings: ServiceSettings, logger: Log
       {
         // Refused before the body is read when the answer is known already: a full queue, a
         // model not loaded yet, a shutdown. An overload then costs neither the upload's memory
-        // nor the time to receive it.
-        onRequest: async () => {
+        // nor the time to receive it. An admitted request holds its place while its body
+        // arrives, and gives it back however it ends (answered, refused, or the client gone).
+        onRequest: async (request) => {
           refuseIfUnavailable();
-          if (queue.full) throw queue.overloaded();
+          admissions.set(request, queue.admit());
         },
+        onResponse: releaseAdmission,
+        onRequestAbort: releaseAdmission,
         schema: detectRouteSchema,
         config: { swaggerTransform: ({ schema, url }: { schema: object; url: string }) => ({ schema: { ...schema, body: detectRequestBody }, url }) },
       },
@@ -224,7 +230,7 @@ export async function createDetectService(settings: ServiceSettings, logger: Log
         const renderStarted = performance.now();
         const pngs = await Promise.all(pictures.map((p) => renderPicture(result, p)));
         return { result, pngs, renderMs: performance.now() - renderStarted };
-      }, controller.signal);
+      }, controller.signal, admissions.get(request));
       const { result, pngs, renderMs } = outcome;
       const t = result.timings;
       for (const [step, ms] of Object.entries({ decode: t.decodeMs, preprocess: t.preprocessMs, inference: t.inferenceMs, postprocess: t.postprocessMs, total: t.totalMs })) {

@@ -50,6 +50,7 @@ export function createServiceMetrics(queue: AdmissionQueue): ServiceMetrics {
   };
   gauge('sparsevit_queue_depth', 'Requests waiting for a model slot', (set) => set(queue.waiting));
   gauge('sparsevit_queue_running', 'Requests inside the model now', (set) => set(queue.running));
+  gauge('sparsevit_queue_admitted', 'Requests admitted whose upload is still arriving or being checked', (set) => set(queue.admitted));
   gauge('sparsevit_queue_capacity', 'Configured limits: slots (concurrency) and queue length', (set) => {
     set(queue.concurrency, { limit: 'concurrency' });
     set(queue.maxQueue, { limit: 'queue' });
