@@ -1,15 +1,23 @@
 import { DEFAULT_MODEL } from '@sparsevit/default-model';
 import type { SparseViTModel } from '@sparsevit/core';
-import type { NodeImageInput } from '@sparsevit/node';
+import type { NodeDevice, NodeImageInput } from '@sparsevit/node';
+import type { TfjsBackendName } from '@sparsevit/tfjs';
 import { loadConfigOption } from './config-option';
 import { explainLoadError } from './errors';
 import { UsageError } from './usage-error';
 
-/** The execution backends the CLI can run the model on, and each one's devices. */
+/**
+ * The execution backends the CLI can run the model on, and each one's devices: all of
+ * `@sparsevit/node`'s `NODE_DEVICES` (checked below and by a test), and the tfjs backends that run
+ * in Node. Spelled out rather than imported so that `--help` and usage errors load no runtime.
+ */
 export const BACKEND_DEVICES = {
-  onnx: ['cpu', 'cuda', 'webgpu'],
-  tfjs: ['wasm', 'cpu'],
-} as const;
+  onnx: ['cpu', 'cuda', 'webgpu'] as const satisfies readonly NodeDevice[],
+  tfjs: ['wasm', 'cpu'] as const satisfies readonly TfjsBackendName[],
+};
+// Fails to compile when @sparsevit/node gains a device this list lacks.
+const everyNodeDevice: Exclude<NodeDevice, (typeof BACKEND_DEVICES.onnx)[number]> extends never ? true : never = true;
+void everyNodeDevice;
 export type CliBackend = keyof typeof BACKEND_DEVICES;
 
 export interface ModelSettings {
@@ -47,10 +55,10 @@ export async function loadCliModel(settings: ModelSettings, onWarning: (message:
   try {
     if (settings.backend === 'tfjs') {
       const [{ loadModel }, { decodeImage }] = await Promise.all([import('@sparsevit/tfjs'), import('@sparsevit/node')]);
-      return await loadModel<NodeImageInput>({ ...common, backend: settings.device as 'wasm' | 'cpu', decode: decodeImage });
+      return await loadModel<NodeImageInput>({ ...common, backend: settings.device as TfjsBackendName, decode: decodeImage });
     }
     const { loadModel } = await import('@sparsevit/node');
-    return await loadModel({ ...common, device: settings.device as 'cpu' | 'cuda' | 'webgpu', fallbackToCpu: settings.fallbackCpu, onWarning });
+    return await loadModel({ ...common, device: settings.device as NodeDevice, fallbackToCpu: settings.fallbackCpu, onWarning });
   } catch (error) {
     throw explainLoadError(error, settings.weights, config === undefined);
   }

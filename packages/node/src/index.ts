@@ -4,4 +4,4 @@ export * from '@sparsevit/core';
 export { loadModel, type LoadModelOptions, type NodeSparseViTModel } from './load-model';
 export { decodeImage, probeImage, type ImageHeader, type NodeImageInput } from './decode-image';
 export { openFileSource, type FileByteSource } from './file-source';
-export { createOnnxRuntimeBackend, type NodeDevice, type OrtSessionSettings } from './onnx-runtime-backend';
+export { createOnnxRuntimeBackend, NODE_DEVICES, type NodeDevice, type OrtSessionSettings } from './onnx-runtime-backend';
