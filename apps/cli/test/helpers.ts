@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,4 +69,22 @@ export function diff(a: ArrayLike<number>, b: ArrayLike<number>): { mean: number
 
 export async function readJson<T = any>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+/**
+ * Mounts a `size` tmpfs (e.g. `1m`) on `dir` when this process may (root, and mount allowed):
+ * a real full disk. Returns the unmount function, or `undefined` when it cannot mount (callers
+ * then fall back to a file size limit, `ulimit -f`, which fails the same writes with EFBIG).
+ */
+export function mountSmallDisk(dir: string, size: string): (() => void) | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  if (mounted.status !== 0) return undefined;
+  return () => void spawnSync('umount', [dir]);
+}
+
+/** Runs the CLI under a file size limit of `kib` KiB (`ulimit -f`: writes past it fail with EFBIG). */
+export function runCliWithFileSizeLimit(args: string[], kib: number): CliRun {
+  const r = spawnSync('sh', ['-c', `ulimit -f ${kib * 2} && exec "$0" "$@"`, process.execPath, BIN, ...args], { encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -3,7 +3,7 @@ import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, CASES, CHECKPOINT, CONFIG, readJson, readNpy, runCli, tempDir, tiny, type CliRun } from './helpers';
+import { BIN, CASES, CHECKPOINT, CONFIG, mountSmallDisk, readJson, readNpy, runCli, tempDir, tiny, type CliRun } from './helpers';
 
 /**
  * The output rules of `detect`: every file written whole (a temporary file renamed in the same
@@ -180,13 +180,6 @@ describe('detect on signals, and --resume', () => {
 });
 
 /** Mounts a tmpfs of `size` at `dir` when this process may (root); else undefined. */
-function mountSmallDisk(dir: string, size: string): (() => void) | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-  if (mounted.status !== 0) return undefined;
-  return () => void spawnSync('umount', [dir]);
-}
-
 describe('detect on a full disk', () => {
   const cleanups: (() => void)[] = [];
   afterAll(() => cleanups.forEach((c) => c()));

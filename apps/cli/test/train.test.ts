@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, CHECKPOINT, CONFIG, runCli, tempDir } from './helpers';
+import { BIN, CHECKPOINT, CONFIG, mountSmallDisk, runCli, runCliWithFileSizeLimit, tempDir } from './helpers';
 
 /**
  * `sparsevit train` end to end on a tiny config (64x64 input) and a small generated Tp/Gt
@@ -95,6 +95,37 @@ describe('sparsevit train', () => {
     const resumed = await runCli(['train', '--resume', '--out', killed]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(await losses(killed)).toEqual(await losses(straight));
+  });
+
+  it('a full disk when the next checkpoint is written is a clear IO_ERROR, and the last good checkpoint is kept whole', async () => {
+    const root = await tempDir('train-full');
+    const first = join(root, 'first');
+    expect((await runCli(baseArgs(first, 2))).code).toBe(0);
+    const files = readdirSync(first);
+    const used = files.reduce((n, f) => n + statSync(join(first, f)).size, 0);
+    const checkpointBytes = statSync(join(first, 'checkpoint.safetensors')).size;
+    // The run folder on a disk with room for what it holds plus 64 KiB, less than one more
+    // checkpoint: resuming, the next checkpoint cannot be written. Without the right to mount
+    // one, a file size limit below the checkpoint's size fails the same write (EFBIG).
+    const out = join(root, 'disk');
+    await mkdir(out);
+    const unmount = mountSmallDisk(out, `${Math.ceil((used + 64 * 1024) / 4096) * 4}k`);
+    try {
+      for (const f of files) await copyFile(join(first, f), join(out, f));
+      const before = await readFile(join(out, 'checkpoint.safetensors'));
+      const args = ['train', '--resume', '--steps', '4', '--out', out];
+      const run = unmount ? await runCli(args) : runCliWithFileSizeLimit(args, Math.floor(checkpointBytes / 2048));
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(unmount ? /IO_ERROR: .*no space left on the device/ : /IO_ERROR: .*over the size limit/);
+      expect(run.stderr).toContain(`the last good checkpoint is ${join(out, 'checkpoint.safetensors')}`);
+      // The checkpoint is the one written before, byte for byte, and nothing half-written is left.
+      expect((await readFile(join(out, 'checkpoint.safetensors'))).equals(before)).toBe(true);
+      expect(readdirSync(out).sort()).toEqual([...files].sort());
+      // The disk's spare room was indeed smaller than one checkpoint.
+      expect(checkpointBytes).toBeGreaterThan(64 * 1024);
+    } finally {
+      unmount?.();
+    }
   });
 
   it('--init reads the authors-layout fixture .pth (every key) and fine-tunes from it', async () => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SparseViTError, prepareGraphWeights, readWeights, resolveConfig, type ConfigInput, type SparseViTConfig } from '@sparsevit/core';
@@ -256,7 +257,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return result.stopped ? 130 : 0;
   } catch (error) {
     progress.stop();
-    if ((error as SparseViTError).code === 'TRAINING_DIVERGED') process.stderr.write(`sparsevit train: ${oneLine(String((error as Error).message))}; the last good checkpoint is ${checkpointPath}\n`);
+    // A diverged loss or a failed write (a full disk) leaves the previous checkpoint as it was.
+    const code = (error as SparseViTError).code;
+    if (code === 'TRAINING_DIVERGED' || code === 'IO_ERROR') {
+      process.stderr.write(`sparsevit train: ${oneLine(String((error as Error).message))}; the last good checkpoint is ${checkpointPath}${existsSync(checkpointPath) ? '' : ' (none written yet)'}\n`);
+    }
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
