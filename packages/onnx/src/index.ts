@@ -2,14 +2,24 @@ export {
   INPUT_NAME,
   ONNX_OPSET,
   PROBABILITY_NAME,
+  DTYPE_METADATA_KEY,
   externalizeOnnxWeights,
   lowerToOnnx,
   lowerToOnnxWithExternalData,
   readOnnxConfig,
+  resolveDtype,
   type LowerToOnnxOptions,
   type OnnxModelWithExternalData,
 } from './lower-to-onnx';
-export { OnnxGraphBuilder, type ExternalDataLayout, type OnnxWeightStorage } from './onnx-graph-builder';
+export {
+  OnnxGraphBuilder,
+  isQ8Weight,
+  quantizeInt8PerColumn,
+  type ExternalDataLayout,
+  type Int8Weight,
+  type OnnxDtype,
+  type OnnxWeightStorage,
+} from './onnx-graph-builder';
 export {
   buildOnnxModel,
   readModelSource,

@@ -10,7 +10,7 @@ import {
   type SparseViTConfig,
 } from '@sparsevit/core';
 import { onnx, type OnnxProto } from './onnx-proto';
-import { OnnxGraphBuilder, type ExternalDataLayout, type OnnxWeightStorage } from './onnx-graph-builder';
+import { OnnxGraphBuilder, type ExternalDataLayout, type OnnxDtype, type OnnxWeightStorage } from './onnx-graph-builder';
 
 /** Opset 17: the first with `LayerNormalization`, supported by every ONNX Runtime EP we target. */
 export const ONNX_OPSET = 17;
@@ -18,11 +18,19 @@ export const ONNX_OPSET = 17;
 export const INPUT_NAME = 'input';
 /** The output the detection pipeline reads: the probability maps `[batch, 1, img, img]`. */
 export const PROBABILITY_NAME = 'probability';
+/** Model metadata key holding the lowering's `dtype` (`fp32`, `fp16`, `q8`). */
+export const DTYPE_METADATA_KEY = 'sparsevit.dtype';
 
 export interface LowerToOnnxOptions {
   /** Add the six backbone features (`third1`, ..., `last`) as extra outputs. Default false. */
   features?: boolean;
-  /** `float16` halves the file (weights stored as FLOAT16, computed in float32). Default `float32`. */
+  /**
+   * The model's arithmetic (see `OnnxDtype`): `fp32` (default), `fp16` (FLOAT16 weights, float32
+   * arithmetic, half the file) or `q8` (the attention stages' linears in int8 with dynamic
+   * activation quantization, the rest as `fp16`: about a quarter of the file).
+   */
+  dtype?: OnnxDtype;
+  /** The older spelling of `dtype: 'fp16'` (`float16`) and `'fp32'` (`float32`). */
   weightStorage?: OnnxWeightStorage;
   /** Free-form producer version written into the model. */
   producerVersion?: string;
@@ -35,7 +43,25 @@ export interface LowerToOnnxOptions {
  * request. The config is stored in the model's metadata so an `.onnx` file is self-describing.
  */
 export function lowerToOnnx(config: SparseViTConfig, weights: GraphWeights, options: LowerToOnnxOptions = {}): Uint8Array {
-  return encodeModel(config, new OnnxGraphBuilder(weights, options.weightStorage), options);
+  return encodeModel(config, new OnnxGraphBuilder(weights, resolveDtype(options)), options);
+}
+
+const DTYPES: readonly OnnxDtype[] = ['fp32', 'fp16', 'q8'];
+
+/** `dtype`, or the dtype `weightStorage` means; a typed error for an unknown or contradicting one. */
+export function resolveDtype(options: Pick<LowerToOnnxOptions, 'dtype' | 'weightStorage'>): OnnxDtype {
+  const { dtype, weightStorage } = options;
+  if (dtype !== undefined && !DTYPES.includes(dtype)) {
+    throw new SparseViTError('INVALID_ARGUMENT', `dtype must be one of ${DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
+  }
+  if (weightStorage !== undefined && weightStorage !== 'float32' && weightStorage !== 'float16') {
+    throw new SparseViTError('INVALID_ARGUMENT', `weightStorage must be float32 or float16, got ${JSON.stringify(weightStorage)}`);
+  }
+  const fromStorage = weightStorage === 'float16' ? 'fp16' : weightStorage === 'float32' ? 'fp32' : undefined;
+  if (dtype !== undefined && fromStorage !== undefined && dtype !== fromStorage) {
+    throw new SparseViTError('INVALID_ARGUMENT', `dtype ${dtype} contradicts weightStorage ${weightStorage}; give dtype only`);
+  }
+  return dtype ?? fromStorage ?? 'fp32';
 }
 
 /** A model whose weights live in a separate file (ONNX external data). */
@@ -58,7 +84,7 @@ export function lowerToOnnxWithExternalData(
   layout: ExternalDataLayout,
   options: LowerToOnnxOptions = {},
 ): OnnxModelWithExternalData {
-  const builder = new OnnxGraphBuilder(weights, options.weightStorage, layout);
+  const builder = new OnnxGraphBuilder(weights, resolveDtype(options), layout);
   const model = encodeModel(config, builder, options);
   return { model, data: builder.externalChunks, dataSize: builder.externalSize, location: layout.location };
 }
@@ -117,6 +143,7 @@ function encodeModel(config: SparseViTConfig, builder: OnnxGraphBuilder, options
     builder.nodes.push({ opType: 'Identity', name: `output_${name}`, input: [value], output: [name] });
   }
 
+  const graph = builder.liveGraph(graphOutputs.map(([, name]) => name));
   const model: OnnxProto.IModelProto = {
     irVersion: 8,
     producerName: '@sparsevit/onnx',
@@ -124,11 +151,14 @@ function encodeModel(config: SparseViTConfig, builder: OnnxGraphBuilder, options
     domain: 'ai.sparsevit',
     docString: 'SparseViT image manipulation localization (AAAI 2025), lowered from @sparsevit/core.',
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
-    metadataProps: [{ key: CONFIG_METADATA_KEY, value: JSON.stringify(config) }],
+    metadataProps: [
+      { key: CONFIG_METADATA_KEY, value: JSON.stringify(config) },
+      { key: DTYPE_METADATA_KEY, value: builder.dtype },
+    ],
     graph: {
       name: 'sparsevit',
-      node: builder.nodes,
-      initializer: builder.initializers,
+      node: graph.nodes,
+      initializer: graph.initializers,
       input: [valueInfo(INPUT_NAME, ['batch', 3, config.img_size, config.img_size])],
       output: graphOutputs.map(([, name, shape]) => valueInfo(name, shape)),
     },

@@ -5,10 +5,68 @@ type Attribute = OnnxProto.IAttributeProto;
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
+const INT8 = onnx.TensorProto.DataType.INT8;
 const INT64 = onnx.TensorProto.DataType.INT64;
 
 /** How weights are stored in the model file; compute is float32 either way. */
 export type OnnxWeightStorage = 'float32' | 'float16';
+
+/**
+ * The arithmetic of a lowered model:
+ *
+ * - `fp32`: float32 weights and arithmetic (the reference).
+ * - `fp16`: weights stored as FLOAT16 (half the file), arithmetic float32.
+ * - `q8`: the attention stages' four linears per block (`attn.qkv`, `attn.proj`, `mlp.fc1`,
+ *   `mlp.fc2`, 93% of the weights and 64% of the multiply-adds of `base`) run in int8: weights int8,
+ *   per output channel, symmetric; activations quantized per tensor at run time
+ *   (`DynamicQuantizeLinear` + `MatMulInteger`, which ONNX Runtime fuses into its integer GEMM).
+ *   Everything else stays float: stored FLOAT16, computed float32 (see `isQ8Weight`).
+ */
+export type OnnxDtype = 'fp32' | 'fp16' | 'q8';
+
+/**
+ * The weights `q8` stores as int8: the linears of the sparse attention blocks (stages 3 and 4).
+ * Kept float, because quantizing them measurably did not pay (packages/onnx README, "q8"): the
+ * convolutional stages 1 and 2 (their 1x1 convs work on NCHW maps, where `ConvInteger` ran 2.3-3.2x
+ * slower than the float `Conv` on ONNX Runtime CPU and the layout change to tokens cost more than
+ * the integer product saved), every patch embedding (the first sees the raw image), depthwise
+ * convs, the attention products between activations, LayerNorm, softmax and the LFF head.
+ */
+export function isQ8Weight(name: string): boolean {
+  return /^encoder_net\.blocks[34]\.\d+\.(attn\.(qkv|proj)|mlp\.fc[12])\.weight$/.test(name);
+}
+
+/** Per-output-channel symmetric int8: `w ~ q * scale[column]`, `q` in [-127, 127]. */
+export interface Int8Weight {
+  /** `[inputs, outputs]`, row-major. */
+  data: Int8Array;
+  /** One scale per output (column). */
+  scale: Float32Array;
+}
+
+/**
+ * Quantizes a row-major `[rows, columns]` matrix per column (the outputs of a `MatMul`), or, with
+ * `transposeFrom`, the `[columns, rows]` matrix of a 1x1 conv's OIHW weight, into `[rows, columns]`.
+ */
+export function quantizeInt8PerColumn(w: Float32Array, rows: number, columns: number, transposeFrom = false): Int8Weight {
+  const at = transposeFrom ? (r: number, c: number) => w[c * rows + r] : (r: number, c: number) => w[r * columns + c];
+  const data = new Int8Array(rows * columns);
+  const scale = new Float32Array(columns);
+  for (let c = 0; c < columns; c++) {
+    let max = 0;
+    for (let r = 0; r < rows; r++) max = Math.max(max, Math.abs(at(r, c)));
+    // An all-zero column keeps scale 1 (its int8 values are 0 either way).
+    const s = max > 0 ? max / 127 : 1;
+    scale[c] = s;
+    for (let r = 0; r < rows; r++) data[r * columns + c] = Math.max(-127, Math.min(127, Math.round(at(r, c) / s)));
+  }
+  return { data, scale };
+}
+
+/** What the builder knows about how a value was made, for the layout rewrites of `q8`. */
+type Provenance =
+  | { op: 'reshape'; input: string; shape: readonly number[] }
+  | { op: 'transpose'; input: string; perm: readonly number[] };
 
 /**
  * Where weights go: inside the model (default), or in a separate file the model names (ONNX
@@ -39,24 +97,52 @@ export class OnnxGraphBuilder implements TensorOps<string> {
   /** With external data: the bytes of the weights file, in order (views, plus zero padding). */
   readonly externalChunks: Uint8Array[] = [];
   externalSize = 0;
+  readonly dtype: OnnxDtype;
+  /** `q8` weights handed out by `weight()` and not yet stored: their use decides int8 or float. */
+  private readonly deferred = new Set<string>();
+  private readonly int8Names = new Set<string>();
+  private readonly provenance = new Map<string, Provenance>();
+  /** Maps known to be `tokensToMap(tokens)`: a 1x1 conv on them is a product on the tokens. */
+  private readonly mapTokens = new Map<string, string>();
+  /** Maps known to be `NHWC -> NCHW` transposes of a value: `mapToTokens` of them is a reshape. */
+  private readonly mapNhwc = new Map<string, string>();
 
   constructor(
     private readonly weights: GraphWeights,
-    private readonly weightStorage: OnnxWeightStorage = 'float32',
+    dtype: OnnxDtype | OnnxWeightStorage = 'fp32',
     private readonly external?: ExternalDataLayout,
-  ) {}
+  ) {
+    this.dtype = dtype === 'float32' ? 'fp32' : dtype === 'float16' ? 'fp16' : dtype;
+  }
 
   /**
-   * With `float16` storage, each weight is stored as FLOAT16 and read through a `Cast` to
-   * float32: the file is half the size and the arithmetic stays float32. ONNX Runtime folds these
-   * casts when it loads the model, so they cost nothing per image.
+   * With `fp16` (and the float weights of `q8`), each weight is stored as FLOAT16 and read through
+   * a `Cast` to float32: the file is half the size and the arithmetic stays float32. ONNX Runtime
+   * folds these casts when it loads the model, so they cost nothing per image. A `q8` weight is
+   * stored when its use is known (`matmul`, `conv2d`).
    */
   weight(name: string): string {
+    if (this.dtype === 'q8' && isQ8Weight(name) && !this.weightValues.has(name)) {
+      if (this.int8Names.has(name)) throw new SparseViTError('INVALID_ARGUMENT', `the graph reads the int8 weight "${name}" twice`);
+      const w = this.graphWeight(name);
+      this.deferred.add(name);
+      this.weightShapes.set(name, w.shape);
+      return name;
+    }
+    return this.floatWeight(name);
+  }
+
+  private graphWeight(name: string) {
+    const w = this.weights.get(name);
+    if (!w) throw new SparseViTError('WEIGHTS_MISMATCH', `the graph reads weight "${name}", which the prepared weights do not hold`);
+    return w;
+  }
+
+  private floatWeight(name: string): string {
     let value = this.weightValues.get(name);
     if (value === undefined) {
-      const w = this.weights.get(name);
-      if (!w) throw new SparseViTError('WEIGHTS_MISMATCH', `the graph reads weight "${name}", which the prepared weights do not hold`);
-      const half = this.weightStorage === 'float16';
+      const w = this.graphWeight(name);
+      const half = this.dtype !== 'fp32';
       this.addInitializer(name, w.shape, half ? FLOAT16 : FLOAT, half ? float32ToF16Bytes(w.data) : littleEndianBytes(w.data));
       value = half ? this.node('Cast', [name], [int('to', FLOAT)]) : name;
       this.weightValues.set(name, value);
@@ -68,6 +154,9 @@ export class OnnxGraphBuilder implements TensorOps<string> {
   conv2d(x: string, weight: string, bias: string | undefined, o: Conv2dOptions): string {
     const shape = this.weightShapes.get(weight);
     if (!shape) throw new SparseViTError('WEIGHTS_MISMATCH', `conv weight "${weight}" has no shape`);
+    if (this.deferred.has(weight) && shape[2] === 1 && shape[3] === 1 && o.groups === 1 && o.stride === 1 && o.padding === 0) {
+      return this.int8Conv1x1(x, weight, bias, shape);
+    }
     return this.node('Conv', bias ? [x, weight, bias] : [x, weight], [
       ints('kernel_shape', [shape[2], shape[3]]),
       ints('strides', [o.stride, o.stride]),
@@ -77,7 +166,58 @@ export class OnnxGraphBuilder implements TensorOps<string> {
   }
 
   matmul(a: string, b: string): string {
+    if (this.deferred.has(b)) {
+      const [k, n] = this.weightShapes.get(b)!;
+      return this.int8MatMul(a, this.int8Weight(b, quantizeInt8PerColumn(this.graphWeight(b).data, k, n), [k, n]));
+    }
     return this.node('MatMul', [a, b]);
+  }
+
+  /** Stores a quantized weight as `<name>.int8` and `<name>.scale`; returns their names. */
+  private int8Weight(name: string, q: Int8Weight, dims: readonly number[]): { data: string; scale: string } {
+    this.deferred.delete(name);
+    this.int8Names.add(name);
+    const data = `${name}.int8`;
+    const scale = `${name}.scale`;
+    this.addInitializer(data, dims, INT8, new Uint8Array(q.data.buffer, q.data.byteOffset, q.data.byteLength));
+    this.addInitializer(scale, [q.scale.length], FLOAT, littleEndianBytes(q.scale));
+    return { data, scale };
+  }
+
+  /**
+   * `x W` with `W` int8 per column: `DynamicQuantizeLinear(x)` (uint8, one scale and zero point per
+   * tensor, from the tensor's range), `MatMulInteger` into int32, then `float(.) * (x_scale *
+   * w_scale)`. This is the pattern ONNX Runtime fuses (CPU: `DynamicQuantizeMatMul`), and plain
+   * standard ops elsewhere (onnxruntime-web's wasm runs them faster than the contrib op).
+   */
+  private int8MatMul(x: string, w: { data: string; scale: string }): string {
+    const [xq, xScale, xZero] = this.nodeN('DynamicQuantizeLinear', [x], 3);
+    const product = this.node('MatMulInteger', [xq, w.data, xZero]);
+    const scale = this.node('Mul', [xScale, w.scale]);
+    return this.node('Mul', [this.node('Cast', [product], [int('to', FLOAT)]), scale]);
+  }
+
+  /**
+   * A 1x1 conv as an int8 product over channels: on the tokens when the map was made from tokens
+   * (`tokensToMap`, then no layout change at all), otherwise on the NHWC transpose of the map.
+   * `ConvInteger` would keep NCHW, but it ran 2.3-3.2x slower than float `Conv` (ORT CPU).
+   */
+  private int8Conv1x1(x: string, weight: string, bias: string | undefined, shape: readonly number[]): string {
+    const [out, channels] = shape;
+    const w = this.int8Weight(weight, quantizeInt8PerColumn(this.graphWeight(weight).data, channels, out, true), [channels, out]);
+    const withBias = (y: string) => (bias ? this.node('Add', [y, bias]) : y);
+    const tokens = this.mapTokens.get(x);
+    if (tokens !== undefined) {
+      // x = tokensToMap(tokens): reshape [-1, C, side, side] of a transpose of [-1, side^2, C].
+      const mapShape = (this.provenance.get(x) as { shape: readonly number[] }).shape;
+      const [, , h, wide] = mapShape;
+      const y = withBias(this.int8MatMul(tokens, w));
+      return this.reshape(this.transpose(this.reshape(y, [-1, h * wide, out]), [0, 2, 1]), [-1, out, h, wide]);
+    }
+    const nhwc = withBias(this.int8MatMul(this.transpose(x, [0, 2, 3, 1]), w));
+    const map = this.transpose(nhwc, [0, 3, 1, 2]);
+    this.mapNhwc.set(map, nhwc);
+    return map;
   }
 
   add(a: string, b: string): string {
@@ -88,12 +228,39 @@ export class OnnxGraphBuilder implements TensorOps<string> {
     return this.node('Mul', [a, b]);
   }
 
+  /**
+   * Records `tokensToMap` (`[-1, C, H, W]` of a `[0, 2, 1]` transpose of `[-1, H*W, C]`) and
+   * cancels `mapToTokens` (`[-1, C]` of a `[0, 2, 1]` transpose of `[-1, C, H*W]`) of a map whose
+   * tokens are known, so that `q8`'s products on tokens cost no layout change. The nodes this
+   * leaves unused are dropped by `liveGraph`.
+   */
   reshape(x: string, shape: readonly number[]): string {
-    return this.node('Reshape', [x, this.int64Constant(shape)]);
+    const inner = this.reshapeOfTranspose021(x);
+    if (inner && shape.length === 2) {
+      const map = inner.input;
+      const known = this.mapTokens.get(map);
+      if (known !== undefined) return known;
+      const nhwc = this.mapNhwc.get(map);
+      if (nhwc !== undefined) return this.reshape(nhwc, shape);
+    }
+    const out = this.node('Reshape', [x, this.int64Constant(shape)]);
+    this.provenance.set(out, { op: 'reshape', input: x, shape });
+    if (inner && shape.length === 4 && inner.shape.length === 3) this.mapTokens.set(out, inner.input);
+    return out;
+  }
+
+  /** `x = transpose(reshape(v, s), [0, 2, 1])`: that reshape, or undefined. */
+  private reshapeOfTranspose021(x: string): { input: string; shape: readonly number[] } | undefined {
+    const t = this.provenance.get(x);
+    if (t?.op !== 'transpose' || t.perm.join() !== '0,2,1') return undefined;
+    const r = this.provenance.get(t.input);
+    return r?.op === 'reshape' ? r : undefined;
   }
 
   transpose(x: string, perm: readonly number[]): string {
-    return this.node('Transpose', [x], [ints('perm', perm)]);
+    const out = this.node('Transpose', [x], [ints('perm', perm)]);
+    this.provenance.set(out, { op: 'transpose', input: x, perm });
+    return out;
   }
 
   split(x: string, axis: number, sizes: readonly number[]): string[] {
@@ -140,10 +307,28 @@ export class OnnxGraphBuilder implements TensorOps<string> {
   }
 
   private nodeN(opType: string, inputs: string[], outputCount: number, attribute: Attribute[] = []): string[] {
+    // A q8 weight used other than by a product it can quantize is stored float.
+    inputs = inputs.map((v) => (this.deferred.delete(v) ? this.floatWeight(v) : v));
     const id = this.counter++;
     const output = Array.from({ length: outputCount }, (_, i) => `${opType.toLowerCase()}_${id}${outputCount > 1 ? `_${i}` : ''}`);
     this.nodes.push({ opType, name: `${opType}_${id}`, input: inputs, output, attribute });
     return output;
+  }
+
+  /**
+   * The nodes and initializers that reach `outputs` (in their order), so the values the layout
+   * rewrites left unused are not in the model.
+   */
+  liveGraph(outputs: readonly string[]): { nodes: OnnxProto.INodeProto[]; initializers: OnnxProto.ITensorProto[] } {
+    const live = new Set(outputs);
+    const keep = new Array<boolean>(this.nodes.length).fill(false);
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i];
+      if (!node.output!.some((o) => live.has(o))) continue;
+      keep[i] = true;
+      for (const input of node.input!) live.add(input);
+    }
+    return { nodes: this.nodes.filter((_, i) => keep[i]), initializers: this.initializers.filter((t) => live.has(t.name!)) };
   }
 
   private addInitializer(name: string, dims: readonly number[], dataType: number, bytes: Uint8Array): void {
