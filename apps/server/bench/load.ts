@@ -1,4 +1,4 @@
-// node apps/server/dist/bench/load.js [--models tiny,base] [--concurrency 1,4,16] [--rounds N]
+// node apps/server/dist/bench/load.js [--models tiny,base | ''] [--concurrency 1,4,16] [--rounds N]
 //                                      [--requests N] [--max-seconds S] [--overload] [--json]
 //
 // The HTTP service under load, on loopback only, with autocannon: for each model, requests/s
@@ -92,7 +92,8 @@ const scratch = scratchDir();
 const report: Record<string, unknown> = { machine: `${cpus().length} x ${cpus()[0]?.model.trim()}, Node ${process.version}`, image: 'splice_640x480.png (640x480 PNG)' };
 log(`machine: ${report.machine}; image ${report.image}`);
 try {
-  for (const size of values.models!.split(',') as ModelSize[]) {
+  // `--models ''` runs no load rows (only `--overload`, say).
+  for (const size of values.models!.split(',').filter(Boolean) as ModelSize[]) {
     const { weights, config, modelArgs } = benchWeights(size, scratch);
     const rounds = Number(values.rounds ?? (size === 'tiny' ? 5 : 3));
     const model = await loadModel({ weights, config: config ? JSON.parse(readFileSync(config, 'utf8')) : undefined });
