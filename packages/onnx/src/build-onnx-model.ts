@@ -10,12 +10,19 @@ import {
   type SparseViTConfig,
   type WeightsFormat,
 } from '@sparsevit/core';
-import { lowerToOnnx, readOnnxConfig, type LowerToOnnxOptions } from './lower-to-onnx';
+import { lowerToOnnx, readOnnxConfig, readOnnxDtype, resolveDtype, type LowerToOnnxOptions } from './lower-to-onnx';
+import type { OnnxDtype } from './onnx-graph-builder';
 
-export type ModelSourceOptions = Pick<BaseLoadModelOptions, 'format' | 'config'>;
+export interface ModelSourceOptions extends Pick<BaseLoadModelOptions, 'format' | 'config'> {
+  /**
+   * The arithmetic asked for. Weights are lowered with it; an `.onnx` file's graph is fixed, so a
+   * dtype other than the one it records (`fp32` for a file from elsewhere) is an error.
+   */
+  dtype?: OnnxDtype;
+}
 
 /** What a weights file holds: an ONNX model ready to run, or weights to lower. */
-export type ModelSource = { format: 'onnx'; config: SparseViTConfig } | GraphWeightsSource;
+export type ModelSource = { format: 'onnx'; config: SparseViTConfig; dtype: OnnxDtype } | GraphWeightsSource;
 
 /**
  * Reads any weights file the SDK accepts (`.pth`, `.safetensors`, `.onnx`) far enough to know
@@ -27,8 +34,10 @@ export async function readModelSource(source: ByteSource, options: ModelSourceOp
   const format = await sniffWeightsFormat(source, options.format);
   if (format === 'onnx') {
     let stored: unknown;
+    let storedDtype: OnnxDtype | undefined;
     try {
       stored = await readOnnxConfig(source);
+      storedDtype = await readOnnxDtype(source);
     } catch (error) {
       throw new SparseViTError('CORRUPT_WEIGHTS', 'the .onnx file is not a valid ONNX model', { cause: error });
     }
@@ -41,7 +50,14 @@ export async function readModelSource(source: ByteSource, options: ModelSourceOp
         `the .onnx model was built for ${JSON.stringify(storedConfig)}, not the config given (${JSON.stringify(config)}); omit the config for .onnx files`,
       );
     }
-    return { format, config };
+    const dtype = storedDtype ?? 'fp32';
+    if (options.dtype !== undefined && resolveDtype(options) !== dtype) {
+      throw new SparseViTError(
+        'INVALID_ARGUMENT',
+        `the .onnx model runs as ${dtype}${storedDtype ? '' : ' (it records no dtype)'}, not ${options.dtype}: an exported graph cannot be re-lowered; pass the .safetensors or .pth weights, or omit dtype`,
+      );
+    }
+    return { format, config, dtype };
   }
   return readGraphWeights(source, { format, config: options.config });
 }
@@ -52,6 +68,8 @@ export interface OnnxModelSource {
   config: SparseViTConfig;
   /** The format the weights came in. */
   format: WeightsFormat;
+  /** The arithmetic of `model`. */
+  dtype: OnnxDtype;
 }
 
 export interface BuildOnnxModelOptions extends LowerToOnnxOptions, ModelSourceOptions {}
@@ -62,6 +80,6 @@ export interface BuildOnnxModelOptions extends LowerToOnnxOptions, ModelSourceOp
  */
 export async function buildOnnxModel(source: ByteSource, options: BuildOnnxModelOptions = {}): Promise<OnnxModelSource> {
   const read = await readModelSource(source, options);
-  if (read.format === 'onnx') return { model: await source.read(0, source.size), config: read.config, format: read.format };
-  return { model: lowerToOnnx(read.config, read.weights, options), config: read.config, format: read.format };
+  if (read.format === 'onnx') return { model: await source.read(0, source.size), config: read.config, format: read.format, dtype: read.dtype };
+  return { model: lowerToOnnx(read.config, read.weights, options), config: read.config, format: read.format, dtype: resolveDtype(options) };
 }

@@ -46,13 +46,14 @@ export function lowerToOnnx(config: SparseViTConfig, weights: GraphWeights, opti
   return encodeModel(config, new OnnxGraphBuilder(weights, resolveDtype(options)), options);
 }
 
-const DTYPES: readonly OnnxDtype[] = ['fp32', 'fp16', 'q8'];
+/** The values of `dtype`. */
+export const ONNX_DTYPES: readonly OnnxDtype[] = ['fp32', 'fp16', 'q8'];
 
 /** `dtype`, or the dtype `weightStorage` means; a typed error for an unknown or contradicting one. */
 export function resolveDtype(options: Pick<LowerToOnnxOptions, 'dtype' | 'weightStorage'>): OnnxDtype {
   const { dtype, weightStorage } = options;
-  if (dtype !== undefined && !DTYPES.includes(dtype)) {
-    throw new SparseViTError('INVALID_ARGUMENT', `dtype must be one of ${DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
+  if (dtype !== undefined && !ONNX_DTYPES.includes(dtype)) {
+    throw new SparseViTError('INVALID_ARGUMENT', `dtype must be one of ${ONNX_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
   }
   if (weightStorage !== undefined && weightStorage !== 'float32' && weightStorage !== 'float16') {
     throw new SparseViTError('INVALID_ARGUMENT', `weightStorage must be float32 or float16, got ${JSON.stringify(weightStorage)}`);
@@ -187,6 +188,19 @@ const MODEL_METADATA_PROPS_FIELD = 14;
  * and skipping their bodies, so a 200 MB model costs a few small reads.
  */
 export async function readOnnxConfig(source: ByteSource | Uint8Array): Promise<unknown> {
+  const value = (await readOnnxMetadata(source, [CONFIG_METADATA_KEY]))[CONFIG_METADATA_KEY];
+  return value === undefined ? undefined : JSON.parse(value);
+}
+
+/** The `dtype` recorded by `lowerToOnnx` in a serialized model, or undefined (a file from elsewhere). */
+export async function readOnnxDtype(source: ByteSource | Uint8Array): Promise<OnnxDtype | undefined> {
+  const value = (await readOnnxMetadata(source, [DTYPE_METADATA_KEY]))[DTYPE_METADATA_KEY];
+  return ONNX_DTYPES.find((d) => d === value);
+}
+
+/** The values of the given `metadata_props` keys, read as `readOnnxConfig` reads (headers only). */
+export async function readOnnxMetadata(source: ByteSource | Uint8Array, keys: readonly string[]): Promise<Record<string, string>> {
+  const found: Record<string, string> = {};
   const src = source instanceof Uint8Array ? bytesSource(source) : source;
   let pos = 0;
   const varint = async (): Promise<number> => {
@@ -216,9 +230,9 @@ export async function readOnnxConfig(source: ByteSource | Uint8Array): Promise<u
     if (pos + skip > src.size) throw new SparseViTError('CORRUPT_WEIGHTS', 'the .onnx file is truncated');
     if (field === MODEL_METADATA_PROPS_FIELD && wireType === 2) {
       const entry = onnx.StringStringEntryProto.decode(await src.read(pos, skip));
-      if (entry.key === CONFIG_METADATA_KEY) return JSON.parse(entry.value);
+      if (keys.includes(entry.key)) found[entry.key] = entry.value;
     }
     pos += skip;
   }
-  return undefined;
+  return found;
 }

@@ -1,4 +1,5 @@
 import { abortError, checkOneOf, SparseViTError, throwIfAborted, type SparseViTModel } from '@sparsevit/core';
+import { ONNX_DTYPES, type OnnxDtype } from '@sparsevit/onnx';
 import { fetchWeights } from './fetch-weights';
 import type { ResolvedDevice } from './ort-web-backend';
 import { WEB_DEVICES, type LoadModelOptions, type LoadProgress, type WebImageInput, type WebSparseViTModel, type WeightsInput } from './types';
@@ -36,6 +37,7 @@ function defaultWasmPaths(): string | undefined {
  */
 export async function loadModel(options: LoadModelOptions): Promise<WebSparseViTModel> {
   const device = checkOneOf('device', options.device ?? 'auto', WEB_DEVICES);
+  const dtype = options.dtype === undefined ? undefined : checkOneOf('dtype', options.dtype, ONNX_DTYPES);
   throwIfAborted(options.signal);
 
   // float16 weights only where WebGPU can compute in half precision: half the download.
@@ -48,6 +50,7 @@ export async function loadModel(options: LoadModelOptions): Promise<WebSparseViT
   const useWorker = options.worker ?? true;
   let model: SparseViTModel<WebImageInput>;
   let resolved: ResolvedDevice;
+  let ranAs: OnnxDtype;
   if (useWorker) {
     if (typeof Worker === 'undefined') throw new SparseViTError('BACKEND_UNAVAILABLE', 'Web Workers are not available here; pass `worker: false`');
     const client = new WorkerClient((options.createWorker ?? createDefaultWorker)());
@@ -61,6 +64,7 @@ export async function loadModel(options: LoadModelOptions): Promise<WebSparseViT
           config: options.config,
           device,
           fp16,
+          dtype,
           batchSize: options.batchSize,
           maxPixels: options.maxPixels,
           wasmPaths,
@@ -69,6 +73,7 @@ export async function loadModel(options: LoadModelOptions): Promise<WebSparseViT
         { onProgress: options.onProgress, onWarning: options.onWarning ?? ((m) => console.warn(m)) },
       );
       resolved = loaded.device;
+      ranAs = loaded.dtype;
       model = workerModel(client, loaded.config, loaded.device, options.batchSize ?? 1);
     } catch (error) {
       client.terminate();
@@ -79,15 +84,16 @@ export async function loadModel(options: LoadModelOptions): Promise<WebSparseViT
     }
   } else {
     const { createLocalModel } = await import('./local-model');
-    const local = await createLocalModel({ ...options, weights, device, fp16, wasmPaths });
+    const local = await createLocalModel({ ...options, weights, device, fp16, dtype, wasmPaths });
     if (options.signal?.aborted) {
       await local.model.dispose();
       throw abortError(options.signal);
     }
     model = local.model;
     resolved = local.device;
+    ranAs = local.dtype;
   }
-  return Object.assign(model, { device: resolved, fp16, inWorker: useWorker }) as WebSparseViTModel;
+  return Object.assign(model, { device: resolved, fp16, dtype: ranAs, inWorker: useWorker }) as WebSparseViTModel;
 }
 
 export type { LoadProgress };

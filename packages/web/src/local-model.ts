@@ -1,5 +1,5 @@
 import { blobSource, bytesSource, createSparseViTModel, SparseViTError, type BaseLoadModelOptions, type SparseViTModel } from '@sparsevit/core';
-import { buildOnnxModel } from '@sparsevit/onnx';
+import { buildOnnxModel, type OnnxDtype } from '@sparsevit/onnx';
 import { decodeImage } from './decode-image';
 import { createOrtWebBackend, type ResolvedDevice } from './ort-web-backend';
 import { probeWebGpu } from './webgpu';
@@ -11,6 +11,8 @@ export interface LocalModelOptions extends BaseLoadModelOptions, WebSessionSetti
   device: WebDevice;
   /** Store the ONNX initializers as float16 (half the memory; computed in float32). */
   fp16?: boolean;
+  /** The lowering's arithmetic (see `LoadModelOptions.dtype`); `q8` on WebGPU runs as `fp16`. */
+  dtype?: OnnxDtype;
   onProgress?: (progress: LoadProgress) => void;
   onWarning?: (message: string) => void;
 }
@@ -18,6 +20,8 @@ export interface LocalModelOptions extends BaseLoadModelOptions, WebSessionSetti
 export interface LocalModel {
   model: SparseViTModel<WebImageInput>;
   device: ResolvedDevice;
+  /** The arithmetic the model was lowered with (`q8` asked for on WebGPU gives `fp16`). */
+  dtype: OnnxDtype;
 }
 
 /**
@@ -26,14 +30,23 @@ export interface LocalModel {
  */
 export async function createLocalModel(options: LocalModelOptions): Promise<LocalModel> {
   const source = options.weights instanceof Uint8Array ? bytesSource(options.weights) : blobSource(options.weights);
+  let device: ResolvedDevice = options.device === 'auto' ? ((await probeWebGpu()) ? 'webgpu' : 'wasm') : options.device;
+  let dtype = options.dtype;
+  if (dtype === 'q8' && device === 'webgpu') {
+    // ONNX Runtime's WebGPU provider has no fast integer kernels for these products: int8 there
+    // would run op by op on the CPU. fp16 is its small, fast format.
+    (options.onWarning ?? console.warn)('sparsevit: q8 runs on WASM only; on WebGPU the model runs as fp16 (float16 weights, float32 arithmetic)');
+    dtype = 'fp16';
+  }
   options.onProgress?.({ phase: 'build', loaded: 0, total: source.size });
+  // The fp16 file chosen for WebGPU is stored float16 unless a dtype was asked for.
   const built = await buildOnnxModel(source, {
     format: options.format,
     config: options.config,
-    ...(options.fp16 ? { weightStorage: 'float16' as const } : {}),
+    dtype,
+    ...(options.fp16 && dtype === undefined ? { weightStorage: 'float16' as const } : {}),
   });
   options.onProgress?.({ phase: 'session', loaded: 0, total: 0 });
-  let device: ResolvedDevice = options.device === 'auto' ? ((await probeWebGpu()) ? 'webgpu' : 'wasm') : options.device;
   let backend;
   try {
     backend = await createOrtWebBackend(built.model, built.config.img_size, device, options);
@@ -51,5 +64,5 @@ export async function createLocalModel(options: LocalModelOptions): Promise<Loca
     batchSize: options.batchSize,
     maxPixels: options.maxPixels,
   });
-  return { model, device };
+  return { model, device, dtype: built.dtype };
 }

@@ -1,5 +1,6 @@
 // Messages between the page (`worker-client.ts`) and the inference worker (`worker.ts`).
 import { SparseViTError, type BaseLoadModelOptions, type DetectionResult, type RawImage, type SparseViTConfig, type SparseViTErrorCode } from '@sparsevit/core';
+import type { OnnxDtype } from '@sparsevit/onnx';
 import type { ResolvedDevice } from './ort-web-backend';
 import type { LoadProgress, WebDevice, WebSessionSettings } from './types';
 
@@ -19,6 +20,7 @@ export interface WireLoadOptions extends BaseLoadModelOptions, WebSessionSetting
   weights: Blob | Uint8Array;
   device: WebDevice;
   fp16: boolean;
+  dtype?: OnnxDtype;
 }
 
 export type ToWorker =
@@ -33,7 +35,7 @@ export type ToWorkerBody = ToWorker extends infer M ? (M extends { id: number } 
 export type FromWorker =
   | { type: 'progress'; id: number; progress: LoadProgress }
   | { type: 'warning'; id: number; message: string }
-  | { type: 'loaded'; id: number; device: ResolvedDevice; config: SparseViTConfig }
+  | { type: 'loaded'; id: number; device: ResolvedDevice; dtype: OnnxDtype; config: SparseViTConfig }
   | { type: 'outcomes'; id: number; outcomes: WireOutcome[] }
   | { type: 'disposed'; id: number }
   | { type: 'error'; id: number; error: SerializedError };

@@ -1,4 +1,5 @@
 import type { BaseLoadModelOptions, RawImage, SparseViTModel } from '@sparsevit/core';
+import type { OnnxDtype } from '@sparsevit/onnx';
 
 /**
  * What `@sparsevit/web` accepts as an image. Encoded files (`File`, `Blob`) give the most
@@ -55,6 +56,13 @@ export interface LoadModelOptions extends BaseLoadModelOptions, WebSessionSettin
   weightsFp16?: WeightsInput;
   /** Default `auto`. */
   device?: WebDevice;
+  /**
+   * The arithmetic of the model built from `.pth` / `.safetensors` weights: `fp32` (default),
+   * `fp16` (float16 weights, float32 arithmetic) or `q8` (int8 attention linears, a quarter of
+   * the memory; WASM only: on WebGPU it runs as `fp16`, with a warning). An `.onnx` file runs as
+   * it was exported; a `dtype` that differs from the one it records is an `INVALID_ARGUMENT` error.
+   */
+  dtype?: OnnxDtype;
   /** Run inference in a Web Worker so the page never freezes. Default true. */
   worker?: boolean;
   /**
@@ -82,6 +90,8 @@ export interface WebSparseViTModel extends SparseViTModel<WebImageInput> {
   readonly device: 'webgpu' | 'wasm';
   /** Whether the float16 weights were chosen. */
   readonly fp16: boolean;
+  /** The arithmetic it runs with (`q8` asked for on WebGPU runs as `fp16`). */
+  readonly dtype: OnnxDtype;
   /** Whether inference runs in a Web Worker. */
   readonly inWorker: boolean;
 }

@@ -110,7 +110,7 @@ export class WorkerClient {
   async load(options: WireLoadOptions, hooks: { onProgress?: (p: LoadProgress) => void; onWarning?: (m: string) => void; signal?: AbortSignal }) {
     const reply = await this.request({ type: 'load', options }, [], { onProgress: hooks.onProgress, onWarning: hooks.onWarning }, hooks.signal);
     if (reply.type !== 'loaded') throw new SparseViTError('BACKEND_UNAVAILABLE', `unexpected reply from the worker: ${reply.type}`);
-    return { device: reply.device, config: reply.config };
+    return { device: reply.device, dtype: reply.dtype, config: reply.config };
   }
 
   /** Runs one chunk of inputs in the worker: one forward pass per `batchSize` of them. */

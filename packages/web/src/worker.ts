@@ -28,7 +28,7 @@ async function handle(message: ToWorker): Promise<void> {
           onWarning: (text) => post({ type: 'warning', id, message: text }),
         });
         model = local.model;
-        post({ type: 'loaded', id, device: local.device, config: model.config });
+        post({ type: 'loaded', id, device: local.device, dtype: local.dtype, config: model.config });
       } catch (error) {
         post({ type: 'error', id, error: serializeError(error) });
       }
