@@ -13,6 +13,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     threads: { type: 'string' },
+    dtype: { type: 'string', default: 'fp32' },
   },
 });
 
@@ -43,19 +44,21 @@ function testImage(): RawImage {
 
 async function load(backend: string, weights: string, batch: number) {
   const threads = values.threads ? Number(values.threads) : undefined;
+  const dtype = values.dtype as 'fp32' | 'fp16' | 'q8';
   if (backend === 'onnx-cpu' || backend === 'onnx-cuda' || backend === 'onnx-webgpu') {
     // No fallback: a device that cannot start makes its row "unavailable" with the reason.
-    return loadModel({ weights, device: backend.slice(5) as 'cpu' | 'cuda' | 'webgpu', batchSize: batch, intraOpNumThreads: threads });
+    return loadModel({ weights, device: backend.slice(5) as 'cpu' | 'cuda' | 'webgpu', batchSize: batch, intraOpNumThreads: threads, dtype });
   }
   if (backend === 'tfjs-wasm' || backend === 'tfjs-cpu') {
     // Imported only when asked for, so an ONNX-only run does not load TensorFlow.js.
+    if (dtype !== 'fp32') throw new Error(`${backend} runs fp32 only`);
     const tfjs = await import('@sparsevit/tfjs');
     return tfjs.loadModel({ weights, backend: backend.slice(5), batchSize: batch });
   }
   if (backend === 'ort-web-wasm' || backend.startsWith('ort-web-wasm:')) {
     // `ort-web-wasm:2`: two wasm threads (a cross-origin-isolated page); default one.
     const { loadOrtWebWasm } = await import('./ort-web-wasm');
-    return loadOrtWebWasm(weights, Number(backend.split(':')[1] ?? threads ?? 1), batch);
+    return loadOrtWebWasm(weights, Number(backend.split(':')[1] ?? threads ?? 1), batch, dtype);
   }
   throw new Error(`unknown backend ${backend}`);
 }
@@ -93,6 +96,7 @@ await model.dispose();
 
 const report = {
   backend,
+  dtype: values.dtype,
   device: model.device,
   batch,
   runs,

@@ -1,5 +1,5 @@
 // pnpm bench [--json] [--runs N] [--warmup N] [--batch 1,4] [--backends onnx-cpu,tfjs-wasm,ort-web-wasm:2]
-//            [--weights file] [--threads N]
+//            [--weights file] [--threads N] [--dtypes fp32,q8]
 //
 // Backends: onnx-cpu, onnx-cuda, onnx-webgpu (@sparsevit/node), tfjs-wasm and tfjs-cpu
 // (@sparsevit/tfjs), ort-web-wasm[:threads] (the WASM engine of @sparsevit/web, run in Node). One
@@ -35,6 +35,8 @@ Options:
   --warmup <n>        Warm-up runs (default 2)
   --weights <file>    Weights to run (default: seeded random weights of the published shapes)
   --threads <n>       Threads for ONNX Runtime
+  --dtypes <list>     Model arithmetic per row: fp32, fp16, q8 (default fp32); each row also gets
+                      its ratio to the fp32 row of the same backend and batch, from this run
   --pth               Also time loading a checkpoint laid out like the authors' release (~600 MB)
   --cli               Also measure the peak RSS of \`sparsevit detect\` on one image (GNU time)
   --json              Print one JSON document instead of tables
@@ -49,6 +51,7 @@ const values = parseBenchArgs('bench', USAGE, {
   backends: { type: 'string', default: 'onnx-cpu,tfjs-wasm' },
   weights: { type: 'string' },
   threads: { type: 'string' },
+  dtypes: { type: 'string', default: 'fp32' },
   pth: { type: 'boolean', default: false },
   cli: { type: 'boolean', default: false },
 });
@@ -87,10 +90,17 @@ log(`machine: ${machine}`);
 log(`work per image: ${gflopsPerImage.toFixed(1)} GFLOP (${(cost.macs / 1e9).toFixed(1)} G multiply-adds: conv ${(cost.macsByOp.conv2d / 1e9).toFixed(1)}, matmul ${(cost.macsByOp.matmul / 1e9).toFixed(1)})`);
 
 const results: Record<string, unknown>[] = [];
-const measure = async (backend: string, batch: number, file: string) => {
-  const args = [worker, '--backend', backend, '--weights', file, '--batch', String(batch), '--runs', values.runs!, '--warmup', values.warmup!];
+const dtypes = values.dtypes!.split(',');
+for (const d of dtypes) {
+  if (!['fp32', 'fp16', 'q8'].includes(d)) {
+    process.stderr.write(`bench: --dtypes takes fp32, fp16, q8, got ${JSON.stringify(d)}\n\n${USAGE.trimEnd()}\n`);
+    process.exit(2);
+  }
+}
+const measure = async (backend: string, batch: number, file: string, dtype = 'fp32') => {
+  const args = [worker, '--backend', backend, '--weights', file, '--batch', String(batch), '--runs', values.runs!, '--warmup', values.warmup!, '--dtype', dtype];
   if (values.threads) args.push('--threads', values.threads);
-  const label = { backend, batch, weights: file.split('/').pop(), weightsMB: statSync(file).size / 2 ** 20 };
+  const label = { backend, dtype, batch, weights: file.split('/').pop(), weightsMB: statSync(file).size / 2 ** 20 };
   try {
     const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
     results.push({ ...label, ...JSON.parse(stdout.trim().split('\n').pop()!) });
@@ -100,7 +110,7 @@ const measure = async (backend: string, batch: number, file: string) => {
   }
 };
 for (const backend of values.backends!.split(',')) {
-  for (const batch of values.batch!.split(',').map(Number)) await measure(backend, batch, weights);
+  for (const batch of values.batch!.split(',').map(Number)) for (const dtype of dtypes) await measure(backend, batch, weights, dtype);
 }
 for (const [backend, file] of extraWeights) await measure(backend, 1, file);
 
@@ -137,9 +147,14 @@ if (values.cli) {
 }
 if (scratch) rmSync(scratch, { recursive: true, force: true });
 
-type Row = { backend: string; batch: number; weights: string; error?: string; perImageMs: { median: number; min: number; max: number }; inferencePerImageMs: { median: number }; imagesPerSecond: number; gflopsPerSecond: number; loadMs: number; firstResultMs: number; peakRssMB: number };
+type Row = { backend: string; dtype: string; vsFp32?: number; batch: number; weights: string; error?: string; perImageMs: { median: number; min: number; max: number }; inferencePerImageMs: { median: number }; imagesPerSecond: number; gflopsPerSecond: number; loadMs: number; firstResultMs: number; peakRssMB: number };
 const rows = results as Row[];
 for (const r of rows) if (!r.error) r.gflopsPerSecond = gflopsPerImage / (r.perImageMs.median / 1000);
+// Each dtype against fp32 on the same backend and batch, both measured in this run.
+for (const r of rows) {
+  const fp32 = rows.find((f) => f.dtype === 'fp32' && f.backend === r.backend && f.batch === r.batch && f.weights === r.weights && !f.error);
+  if (!r.error && fp32 && r !== fp32) r.vsFp32 = r.perImageMs.median / fp32.perImageMs.median;
+}
 const baseline = rows.find((r) => !r.error);
 const wasmFloorMs = wasmGemm ? (gflopsPerImage / wasmGemm.gflopsPerSecond) * 1000 : undefined;
 if (values.json) {
@@ -147,12 +162,14 @@ if (values.json) {
   const floor = wasmGemm && { ...wasmGemm, floorMsPerImage: wasmFloorMs };
   process.stdout.write(`${JSON.stringify({ machine, config: 'base', imgSize: 512, runs: Number(values.runs), work, results: rows, tfjsWasmGemm: floor, cli: cliRows }, null, 2)}\n`);
 } else {
-  const header = ['backend', 'weights', 'batch', 'median ms/img', 'min', 'max', 'inference ms/img', 'img/s', 'GFLOP/s', 'vs baseline', 'load ms', 'first result ms', 'peak RSS MB'];
+  const header = ['backend', 'dtype', 'vs fp32', 'weights', 'batch', 'median ms/img', 'min', 'max', 'inference ms/img', 'img/s', 'GFLOP/s', 'vs baseline', 'load ms', 'first result ms', 'peak RSS MB'];
   const table = rows.map((r) =>
     r.error
-      ? [r.backend, r.weights, String(r.batch), `unavailable: ${r.error}`]
+      ? [r.backend, r.dtype, '', r.weights, String(r.batch), `unavailable: ${r.error}`]
       : [
           r.backend,
+          r.dtype,
+          r.vsFp32 === undefined ? '' : `${r.vsFp32.toFixed(2)}x`,
           r.weights,
           String(r.batch),
           r.perImageMs.median.toFixed(0),
