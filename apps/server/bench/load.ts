@@ -74,16 +74,30 @@ async function load(url: string, connections: number, amount: number, timeoutS: 
   };
 }
 
-/** The SDK alone: `detect` on the same bytes, one after another. */
-async function directBlock(model: NodeSparseViTModel, count: number): Promise<{ imagesPerSecond: number; latencies: number[] }> {
+/** The SDK alone: `detect` on the same bytes, one after another, with the CPU time it took. */
+async function directBlock(model: NodeSparseViTModel, count: number): Promise<{ imagesPerSecond: number; latencies: number[]; cpuMsPerImage: number }> {
   const latencies: number[] = [];
   const started = performance.now();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
     await model.detect(image);
     latencies.push(performance.now() - t0);
   }
-  return { imagesPerSecond: count / ((performance.now() - started) / 1000), latencies };
+  const used = process.cpuUsage(cpu);
+  return { imagesPerSecond: count / ((performance.now() - started) / 1000), latencies, cpuMsPerImage: (used.user + used.system) / 1000 / count };
+}
+
+/**
+ * The server process's CPU seconds so far (prom-client's `process_cpu_seconds_total`). Its
+ * difference over a load run, per answered request, is what the service costs, whatever the
+ * load generator (on the same two cores) takes: throughput alone charges the client to the
+ * server.
+ */
+async function serverCpuSeconds(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('process_cpu_seconds_total '));
+  return Number(line?.split(' ')[1] ?? Number.NaN);
 }
 
 const median = (values: readonly number[]) => quantile(values, 0.5);
@@ -107,14 +121,21 @@ try {
         const n = requestsFor(size, c);
         const sdk: number[] = [];
         const sdkLatencies: number[] = [];
+        const sdkCpu: number[] = [];
+        const serviceCpu: number[] = [];
         const runs: LoadRun[] = [];
         for (let r = 0; r < rounds; r++) {
           const d = await directBlock(model, requestsFor(size, 1));
           sdk.push(d.imagesPerSecond);
           sdkLatencies.push(...d.latencies);
-          runs.push(await load(service.url, c, n, 600));
+          sdkCpu.push(d.cpuMsPerImage);
+          const cpuBefore = await serverCpuSeconds(service.url);
+          const run = await load(service.url, c, n, 600);
+          serviceCpu.push(((await serverCpuSeconds(service.url)) - cpuBefore) * 1000 / Math.max(1, run.ok));
+          runs.push(run);
         }
         const ratios = runs.map((run, i) => run.requestsPerSecond / sdk[i]);
+        const cpuRatios = serviceCpu.map((ms, i) => ms / sdkCpu[i]);
         const latencies = runs.flatMap((run) => run.latencies);
         rows.push({
           concurrency: c,
@@ -129,6 +150,10 @@ try {
           sdkP50Ms: quantile(sdkLatencies, 0.5),
           vsSdk: median(ratios),
           vsSdkRange: [Math.min(...ratios), Math.max(...ratios)],
+          serviceCpuMsPerRequest: median(serviceCpu),
+          sdkCpuMsPerImage: median(sdkCpu),
+          cpuVsSdk: median(cpuRatios),
+          cpuVsSdkRange: [Math.min(...cpuRatios), Math.max(...cpuRatios)],
         });
       }
     } finally {
@@ -137,11 +162,15 @@ try {
     }
     report[size] = rows;
     log(`\n${size} model (${rounds} rounds of SDK block + service block; medians; ratio = median of same-round ratios)`);
-    log('| concurrency | requests | not 200 | service req/s | p50 ms | p99 ms | SDK img/s | SDK p50 ms | service / SDK (range) |');
-    log('|---|---|---|---|---|---|---|---|---|');
+    log('| concurrency | requests | not 200 | service req/s | p50 ms | p99 ms | SDK img/s | SDK p50 ms | service / SDK (range) | server CPU ms/req | SDK CPU ms/img | CPU service / SDK (range) |');
+    log('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) {
       const range = `${r.vsSdkRange[0].toFixed(3)}-${r.vsSdkRange[1].toFixed(3)}`;
-      log(`| ${r.concurrency} | ${r.ok + r.notOk} | ${r.notOk} | ${r.requestsPerSecond.toFixed(2)} | ${r.p50Ms.toFixed(0)} | ${r.p99Ms.toFixed(0)} | ${r.sdkImagesPerSecond.toFixed(2)} | ${r.sdkP50Ms.toFixed(0)} | ${r.vsSdk.toFixed(3)} (${range}) |`);
+      const cpuRange = `${r.cpuVsSdkRange[0].toFixed(3)}-${r.cpuVsSdkRange[1].toFixed(3)}`;
+      log(
+        `| ${r.concurrency} | ${r.ok + r.notOk} | ${r.notOk} | ${r.requestsPerSecond.toFixed(2)} | ${r.p50Ms.toFixed(0)} | ${r.p99Ms.toFixed(0)} | ${r.sdkImagesPerSecond.toFixed(2)} | ${r.sdkP50Ms.toFixed(0)} | ${r.vsSdk.toFixed(3)} (${range}) | ` +
+          `${r.serviceCpuMsPerRequest.toFixed(1)} | ${r.sdkCpuMsPerImage.toFixed(1)} | ${r.cpuVsSdk.toFixed(3)} (${cpuRange}) |`,
+      );
     }
   }
 
