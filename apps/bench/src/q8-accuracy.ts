@@ -1,4 +1,4 @@
-// pnpm --filter @sparsevit/bench q8-accuracy [--weights file] [--pairs pairs.json] [--protocol imdlbenco|native] [--limit N] [--json]
+// pnpm --filter @sparsevit/bench q8-accuracy [--weights file | --random-base] [--pairs pairs.json] [--protocol imdlbenco|native] [--limit N] [--json]
 //
 // q8 against fp32 of the same weights on a held-out pair list, through @sparsevit/node (sharp
 // decoding, ONNX Runtime CPU, the SDK's resampling), scored as `sparsevit eval` scores:
@@ -9,8 +9,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import {
+  BASE_CONFIG,
   binarizeMask,
   bytesSource,
+  CONFIG_METADATA_KEY,
   createEvaluationAccumulator,
   emptyMask,
   EVALUATION_PROTOCOLS,
@@ -18,8 +20,11 @@ import {
   preparePair,
   preprocess,
   type EvaluationProtocol,
+  writeSafetensors,
   type EvaluationSummary,
+  type WeightTensor,
 } from '@sparsevit/core';
+import { randomStateDict } from '@sparsevit/fixtures';
 import { decodeImage, loadModel } from '@sparsevit/node';
 import { buildOnnxModel, type OnnxDtype } from '@sparsevit/onnx';
 import * as ort from 'onnxruntime-node';
@@ -32,6 +37,8 @@ relative to the list), scored as \`sparsevit eval\` scores them.
 
 Options:
   --weights <file>     Weights (default: the SDK's default model)
+  --random-base        Seeded random weights of the published base config (512x512) instead:
+                       how far q8 drifts from fp32 on the full-size model
   --pairs <file>       Pair list (default: data/synth-test/pairs.json of the repository)
   --protocol <name>    imdlbenco (default) or native, as \`sparsevit eval --protocol\`
   --limit <n>          Only the first n pairs
@@ -41,6 +48,7 @@ Options:
 
 const values = parseBenchArgs('q8-accuracy', USAGE, {
   weights: { type: 'string' },
+  'random-base': { type: 'boolean', default: false },
   pairs: { type: 'string' },
   protocol: { type: 'string', default: 'imdlbenco' },
   limit: { type: 'string' },
@@ -54,12 +62,14 @@ if (!EVALUATION_PROTOCOLS.includes(protocol)) {
 const limit = values.limit === undefined ? Infinity : positiveInteger('q8-accuracy', 'limit', values.limit, USAGE);
 const require = createRequire(import.meta.url);
 const repo = resolve(dirname(require.resolve('@sparsevit/core/package.json')), '..', '..');
-const weightsPath = values.weights ?? join(repo, 'packages/default-model/model/sparsevit-small-synth-fp16.safetensors');
+const weightsPath = values['random-base'] ? 'seeded random base weights' : values.weights ?? join(repo, 'packages/default-model/model/sparsevit-small-synth-fp16.safetensors');
 const pairsPath = values.pairs ?? join(repo, 'data/synth-test/pairs.json');
 const pairs = (JSON.parse(readFileSync(pairsPath, 'utf8')) as Array<[string, string]>).slice(0, limit);
 const DTYPES = ['fp32', 'q8'] as const satisfies readonly OnnxDtype[];
 
-const weightBytes = new Uint8Array(readFileSync(weightsPath));
+const weightBytes = values['random-base']
+  ? writeSafetensors({ tensors: randomStateDict('sparsevit-base') as Map<string, WeightTensor>, metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(BASE_CONFIG) } })
+  : new Uint8Array(readFileSync(weightsPath));
 const models = Object.fromEntries(await Promise.all(DTYPES.map(async (dtype) => [dtype, await loadModel({ weights: weightBytes, dtype })] as const)));
 // The same lowering run directly, for the logits (the pipeline returns probabilities only).
 const built = Object.fromEntries(await Promise.all(DTYPES.map(async (dtype) => [dtype, await buildOnnxModel(bytesSource(weightBytes), { dtype })] as const)));

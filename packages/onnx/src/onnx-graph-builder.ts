@@ -17,7 +17,7 @@ export type OnnxWeightStorage = 'float32' | 'float16';
  * - `fp32`: float32 weights and arithmetic (the reference).
  * - `fp16`: weights stored as FLOAT16 (half the file), arithmetic float32.
  * - `q8`: the attention stages' four linears per block (`attn.qkv`, `attn.proj`, `mlp.fc1`,
- *   `mlp.fc2`, 93% of the weights and 64% of the multiply-adds of `base`) run in int8: weights int8,
+ *   `mlp.fc2`, 93% of the weights and 67% of the multiply-adds of `base`) run in int8: weights int8,
  *   per output channel, symmetric; activations quantized per tensor at run time
  *   (`DynamicQuantizeLinear` + `MatMulInteger`, which ONNX Runtime fuses into its integer GEMM).
  *   Everything else stays float: stored FLOAT16, computed float32 (see `isQ8Weight`).

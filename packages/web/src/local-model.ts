@@ -33,8 +33,8 @@ export async function createLocalModel(options: LocalModelOptions): Promise<Loca
   let device: ResolvedDevice = options.device === 'auto' ? ((await probeWebGpu()) ? 'webgpu' : 'wasm') : options.device;
   let dtype = options.dtype;
   if (dtype === 'q8' && device === 'webgpu') {
-    // ONNX Runtime's WebGPU provider has no fast integer kernels for these products: int8 there
-    // would run op by op on the CPU. fp16 is its small, fast format.
+    // ONNX Runtime Web's WebGPU provider has no DynamicQuantizeLinear / MatMulInteger kernels:
+    // those nodes would run on the CPU, activations copied each way. fp16 is its small format.
     (options.onWarning ?? console.warn)('sparsevit: q8 runs on WASM only; on WebGPU the model runs as fp16 (float16 weights, float32 arithmetic)');
     dtype = 'fp16';
   }
