@@ -8,7 +8,8 @@
 //   matmul:  fp32 MatMul+Add | DynamicQuantizeLinear + MatMulInteger (+Cast, Mul: what ORT fuses)
 //            | com.microsoft DynamicQuantizeMatMul | DynamicQuantizeLinear + MatMulIntegerToFloat
 //            | static QDQ (QuantizeLinear/DequantizeLinear around activation and weight)
-//   conv1x1: fp32 Conv | DynamicQuantizeLinear + ConvInteger | transpose to NHWC + DynamicQuantizeMatMul
+//   conv1x1: fp32 Conv | DynamicQuantizeLinear + ConvInteger | uint8 x uint8 MatMulInteger on the map
+//            | transpose to NHWC + DynamicQuantizeMatMul
 //            | static QDQ | static QDQ with the output quantized too (QLinearConv end to end)
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
@@ -55,6 +56,14 @@ function conv1x1Variants(C, O, H) {
     node('Cast', ['ci'], ['cf'], { to: F }), node('Mul', ['xs', 'Ws'], ['sc']), node('Mul', ['cf', 'sc'], ['m']), node('Add', ['m', 'B4'], ['y'])], qi, inDims, outDims);
   // as a matmul with the weight on the left: W[O,C] x X[C,HW]
   const qr = [t('Wq2', [O, C], I8, q), t('Ws2', [O, 1], F, s), t('B2', [O, 1], F, b), t('sh', [2], onnx.TensorProto.DataType.INT64, new BigInt64Array([BigInt(C), BigInt(H * H)])), t('sh4', [4], onnx.TensorProto.DataType.INT64, new BigInt64Array([1n, BigInt(O), BigInt(H), BigInt(H)]))];
+  // on the map, weight on the left: uint8 W (zero point 128) x uint8 X [C, HW] with MatMulInteger
+  const qu = new Uint8Array(O * C); for (let i = 0; i < q.length; i++) qu[i] = q[i] + 128;
+  const I64 = onnx.TensorProto.DataType.INT64;
+  v.map_matmulinteger_u8u8 = model([node('Reshape', ['x', 'sh'], ['x2']), node('DynamicQuantizeLinear', ['x2'], ['xq', 'xs', 'xz']),
+    node('MatMulInteger', ['Wu', 'xq', 'wz', 'xz'], ['mi']), node('Cast', ['mi'], ['mf'], { to: F }), node('Mul', ['xs', 'Ws2'], ['sc']),
+    node('Mul', ['mf', 'sc'], ['m']), node('Add', ['m', 'B2'], ['m2']), node('Reshape', ['m2', 'sh4'], ['y'])],
+    [t('Wu', [O, C], U8, qu), t('wz', [], U8, new Uint8Array([128])), t('Ws2', [O, 1], F, s), t('B2', [O, 1], F, b),
+     t('sh', [2], I64, new BigInt64Array([BigInt(C), BigInt(H * H)])), t('sh4', [4], I64, new BigInt64Array([1n, BigInt(O), BigInt(H), BigInt(H)]))], inDims, outDims);
   // transpose to tokens, DynamicQuantizeMatMul, transpose back
   const { q: qc, s: sc } = quantCols(transpose(w, O, C), C, O);
   const qt = [t('WqT', [C, O], I8, qc), t('WsT', [O], F, sc), t('B', [O], F, b), t('shT', [2], onnx.TensorProto.DataType.INT64, new BigInt64Array([BigInt(C), BigInt(H * H)])), t('sh4', [4], onnx.TensorProto.DataType.INT64, new BigInt64Array([1n, BigInt(O), BigInt(H), BigInt(H)]))];
