@@ -11,7 +11,7 @@ export async function loadOrtWebWasm(weights: string, threads: number, batchSize
   // Browsers get min(4, cores) threads when cross-origin isolated, 1 otherwise (@sparsevit/web).
   ort.env.wasm.numThreads = threads;
   ort.env.logLevel = 'error';
-  const { model, config } = await buildOnnxModel(bytesSource(new Uint8Array(readFileSync(weights))), { dtype });
+  const { model, config } = await buildOnnxModel(bytesSource(new Uint8Array(readFileSync(weights))), { dtype, q8Target: 'wasm' });
   const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const backend = await ortSessionBackend(session, { Tensor: ort.Tensor, imgSize: config.img_size, name: 'onnxruntime-web', device: `wasm x${threads}` });
   return createSparseViTModel<RawImage>({ config, batchSize, decode: async (image) => image, backend });

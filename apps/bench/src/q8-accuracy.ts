@@ -26,7 +26,7 @@ import {
 } from '@sparsevit/core';
 import { randomStateDict } from '@sparsevit/fixtures';
 import { decodeImage, loadModel } from '@sparsevit/node';
-import { buildOnnxModel, type OnnxDtype } from '@sparsevit/onnx';
+import { buildOnnxModel, type OnnxDtype, type Q8Target } from '@sparsevit/onnx';
 import * as ort from 'onnxruntime-node';
 import { parseBenchArgs, positiveInteger } from './bench-args';
 
@@ -37,6 +37,7 @@ relative to the list), scored as \`sparsevit eval\` scores them.
 
 Options:
   --weights <file>     Weights (default: the SDK's default model)
+  --q8-target <t>      cpu (default: the layout @sparsevit/node runs) or wasm (@sparsevit/web's)
   --random-base        Seeded random weights of the published base config (512x512) instead:
                        how far q8 drifts from fp32 on the full-size model
   --pairs <file>       Pair list (default: data/synth-test/pairs.json of the repository)
@@ -49,6 +50,7 @@ Options:
 const values = parseBenchArgs('q8-accuracy', USAGE, {
   weights: { type: 'string' },
   'random-base': { type: 'boolean', default: false },
+  'q8-target': { type: 'string', default: 'cpu' },
   pairs: { type: 'string' },
   protocol: { type: 'string', default: 'imdlbenco' },
   limit: { type: 'string' },
@@ -70,9 +72,15 @@ const DTYPES = ['fp32', 'q8'] as const satisfies readonly OnnxDtype[];
 const weightBytes = values['random-base']
   ? writeSafetensors({ tensors: randomStateDict('sparsevit-base') as Map<string, WeightTensor>, metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(BASE_CONFIG) } })
   : new Uint8Array(readFileSync(weightsPath));
-const models = Object.fromEntries(await Promise.all(DTYPES.map(async (dtype) => [dtype, await loadModel({ weights: weightBytes, dtype })] as const)));
-// The same lowering run directly, for the logits (the pipeline returns probabilities only).
-const built = Object.fromEntries(await Promise.all(DTYPES.map(async (dtype) => [dtype, await buildOnnxModel(bytesSource(weightBytes), { dtype })] as const)));
+const q8Target = values['q8-target'] as Q8Target;
+if (q8Target !== 'cpu' && q8Target !== 'wasm') {
+  process.stderr.write(`q8-accuracy: --q8-target must be cpu or wasm\n\n${USAGE.trimEnd()}\n`);
+  process.exit(2);
+}
+// Lowered once per dtype; the pipeline (@sparsevit/node, ONNX Runtime CPU) runs those graphs, and
+// the same graphs run directly give the logits (the pipeline returns probabilities only).
+const built = Object.fromEntries(await Promise.all(DTYPES.map(async (dtype) => [dtype, await buildOnnxModel(bytesSource(weightBytes), { dtype, q8Target })] as const)));
+const models = Object.fromEntries(await Promise.all(DTYPES.map(async (dtype) => [dtype, await loadModel({ weights: built[dtype].model, dtype })] as const)));
 const sessions = Object.fromEntries(await Promise.all(DTYPES.map(async (dtype) => [dtype, await ort.InferenceSession.create(built[dtype].model)] as const)));
 const imgSize = built.fp32.config.img_size;
 
@@ -124,6 +132,7 @@ const report = {
   weights: weightsPath,
   pairs: pairsPath,
   protocol,
+  q8Target,
   images: pairs.length,
   modelMB: { fp32: built.fp32.model.byteLength / 2 ** 20, q8: built.q8.model.byteLength / 2 ** 20 },
   fp32: summaries.fp32,
@@ -140,7 +149,7 @@ if (values.json) {
 } else {
   const f = (v: number | null, digits = 4) => (v === null ? 'n/a' : v.toFixed(digits));
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  log(`${weightsPath} on ${pairsPath} (${pairs.length} pairs, protocol ${protocol})`);
+  log(`${weightsPath} on ${pairsPath} (${pairs.length} pairs, protocol ${protocol}, q8 layout for ${q8Target})`);
   log('');
   log('| | fp32 | q8 | q8 - fp32 |');
   log('|---|---|---|---|');

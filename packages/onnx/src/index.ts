@@ -17,11 +17,13 @@ export {
 export {
   OnnxGraphBuilder,
   isQ8Weight,
+  isQ8MapWeight,
   quantizeInt8PerColumn,
   type ExternalDataLayout,
   type Int8Weight,
   type OnnxDtype,
   type OnnxWeightStorage,
+  type Q8Target,
 } from './onnx-graph-builder';
 export {
   buildOnnxModel,

@@ -4,7 +4,7 @@ import { prepareGraphWeights, readSafetensors, SparseViTError, toFloat32, valida
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DTYPE_METADATA_KEY, lowerToOnnx, resolveDtype } from './lower-to-onnx';
-import { isQ8Weight, quantizeInt8PerColumn } from './onnx-graph-builder';
+import { isQ8MapWeight, isQ8Weight, quantizeInt8PerColumn } from './onnx-graph-builder';
 import { onnx, type OnnxProto } from './onnx-proto';
 
 // q8 against fp32 of the same weights, ONNX Runtime CPU, the tiny fixture's four cases (logits in
@@ -12,6 +12,37 @@ import { onnx, type OnnxProto } from './onnx-proto';
 // every logit's sign the same. Bounds: twice the largest measured figure.
 const Q8_LOGITS_MAX = 4.2e-3;
 const Q8_LOGITS_MEAN = 9e-4;
+// q8Target 'wasm' also quantizes stages 1-2 (8 and 16 channels in this fixture, far narrower than
+// base's 64 and 128). Measured: max 1.3e-2..2.0e-2, mean 2.9e-3..3.4e-3, 2 of the 4096 logits
+// (near 0) changed sign. Bounds: max 4e-2, mean 7e-3, at most 4 signs.
+const Q8_WASM_LOGITS_MAX = 4e-2;
+const Q8_WASM_LOGITS_MEAN = 7e-3;
+const Q8_WASM_SIGN_FLIPS = 4;
+
+async function logitDiffs(a: Uint8Array, b: Uint8Array) {
+  const sa = await ort.InferenceSession.create(a, { graphOptimizationLevel: 'all' });
+  const sb = await ort.InferenceSession.create(b, { graphOptimizationLevel: 'all' });
+  const out: Array<{ name: string; max: number; mean: number; flipped: number }> = [];
+  for (const name of tinyCases) {
+    const ref = await readSafetensors(readFileSync(fixturePath('sparsevit-tiny', `${name}.safetensors`)));
+    const input = new ort.Tensor('float32', toFloat32(ref.tensors.get('input')!), [1, 3, 512, 512]);
+    const x = (await sa.run({ input }, ['logits'])).logits.data as Float32Array;
+    const y = (await sb.run({ input }, ['logits'])).logits.data as Float32Array;
+    let max = 0;
+    let sum = 0;
+    let flipped = 0;
+    for (let i = 0; i < x.length; i++) {
+      const d = Math.abs(x[i] - y[i]);
+      max = Math.max(max, d);
+      sum += d;
+      if (x[i] > 0 !== y[i] > 0) flipped++;
+    }
+    out.push({ name, max, mean: sum / x.length, flipped });
+  }
+  await sa.release();
+  await sb.release();
+  return out;
+}
 
 const config = validateConfig(JSON.parse(readFileSync(fixturePath('sparsevit-tiny', 'config.json'), 'utf8')));
 
@@ -67,28 +98,30 @@ describe('lowerToOnnx with dtype q8', () => {
   });
 
   it(`stays within ${Q8_LOGITS_MAX} (max) and ${Q8_LOGITS_MEAN} (mean) of fp32 on ONNX Runtime CPU, every logit's sign kept`, async () => {
-    const s32 = await ort.InferenceSession.create(fp32, { graphOptimizationLevel: 'all' });
-    const s8 = await ort.InferenceSession.create(q8, { graphOptimizationLevel: 'all' });
-    for (const name of tinyCases) {
-      const ref = await readSafetensors(readFileSync(fixturePath('sparsevit-tiny', `${name}.safetensors`)));
-      const input = new ort.Tensor('float32', toFloat32(ref.tensors.get('input')!), [1, 3, 512, 512]);
-      const a = (await s32.run({ input }, ['logits'])).logits.data as Float32Array;
-      const b = (await s8.run({ input }, ['logits'])).logits.data as Float32Array;
-      let max = 0;
-      let sum = 0;
-      let flipped = 0;
-      for (let i = 0; i < a.length; i++) {
-        const d = Math.abs(a[i] - b[i]);
-        max = Math.max(max, d);
-        sum += d;
-        if (a[i] > 0 !== b[i] > 0) flipped++;
-      }
-      expect(max, name).toBeLessThanOrEqual(Q8_LOGITS_MAX);
-      expect(sum / a.length, name).toBeLessThanOrEqual(Q8_LOGITS_MEAN);
-      expect(flipped, name).toBe(0);
+    for (const d of await logitDiffs(fp32, q8)) {
+      expect(d.max, d.name).toBeLessThanOrEqual(Q8_LOGITS_MAX);
+      expect(d.mean, d.name).toBeLessThanOrEqual(Q8_LOGITS_MEAN);
+      expect(d.flipped, d.name).toBe(0);
     }
-    await s32.release();
-    await s8.release();
+  });
+
+  it('with q8Target wasm also runs the 1x1 convs of stages 1-2 as uint8 products on the map, within its bounds', async () => {
+    const wasm = lowerToOnnx(config, weights, { dtype: 'q8', q8Target: 'wasm' });
+    const g = onnx.ModelProto.decode(wasm).graph!;
+    const uint8 = g.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.UINT8 && t.name!.endsWith('.uint8')).map((t) => t.name!.replace(/\.uint8$/, ''));
+    const expected = [...weights.keys()].filter(isQ8MapWeight);
+    expect(expected).toHaveLength(4 * (config.depth[0] + config.depth[1]));
+    expect(uint8.sort()).toEqual(expected.sort());
+    expect(g.node!.filter((n) => n.opType === 'MatMulInteger')).toHaveLength(4 * (config.depth[0] + config.depth[1] + config.depth[2] + config.depth[3]));
+    // Stages 1-2 read their maps as [batch, C, H*W] with the weight on the left: no transposes added.
+    expect(g.node!.filter((n) => n.opType === 'Transpose').length).toBe(graph.node!.filter((n) => n.opType === 'Transpose').length);
+    let flips = 0;
+    for (const d of await logitDiffs(fp32, wasm)) {
+      expect(d.max, d.name).toBeLessThanOrEqual(Q8_WASM_LOGITS_MAX);
+      expect(d.mean, d.name).toBeLessThanOrEqual(Q8_WASM_LOGITS_MEAN);
+      flips += d.flipped;
+    }
+    expect(flips).toBeLessThanOrEqual(Q8_WASM_SIGN_FLIPS);
   });
 });
 

@@ -10,7 +10,7 @@ import {
   type SparseViTConfig,
 } from '@sparsevit/core';
 import { onnx, type OnnxProto } from './onnx-proto';
-import { OnnxGraphBuilder, type ExternalDataLayout, type OnnxDtype, type OnnxWeightStorage } from './onnx-graph-builder';
+import { OnnxGraphBuilder, type ExternalDataLayout, type OnnxDtype, type OnnxWeightStorage, type Q8Target } from './onnx-graph-builder';
 
 /** Opset 17: the first with `LayerNormalization`, supported by every ONNX Runtime EP we target. */
 export const ONNX_OPSET = 17;
@@ -30,6 +30,11 @@ export interface LowerToOnnxOptions {
    * activation quantization, the rest as `fp16`: about a quarter of the file).
    */
   dtype?: OnnxDtype;
+  /**
+   * Where a `q8` model will run: `cpu` (default; ONNX Runtime CPU) quantizes the attention
+   * stages' linears only; `wasm` (onnxruntime-web) also the 1x1 convs of stages 1 and 2, on the map.
+   */
+  q8Target?: Q8Target;
   /** The older spelling of `dtype: 'fp16'` (`float16`) and `'fp32'` (`float32`). */
   weightStorage?: OnnxWeightStorage;
   /** Free-form producer version written into the model. */
@@ -43,7 +48,7 @@ export interface LowerToOnnxOptions {
  * request. The config is stored in the model's metadata so an `.onnx` file is self-describing.
  */
 export function lowerToOnnx(config: SparseViTConfig, weights: GraphWeights, options: LowerToOnnxOptions = {}): Uint8Array {
-  return encodeModel(config, new OnnxGraphBuilder(weights, resolveDtype(options)), options);
+  return encodeModel(config, new OnnxGraphBuilder(weights, resolveDtype(options), undefined, options.q8Target), options);
 }
 
 /** The values of `dtype`. */
@@ -85,7 +90,7 @@ export function lowerToOnnxWithExternalData(
   layout: ExternalDataLayout,
   options: LowerToOnnxOptions = {},
 ): OnnxModelWithExternalData {
-  const builder = new OnnxGraphBuilder(weights, resolveDtype(options), layout);
+  const builder = new OnnxGraphBuilder(weights, resolveDtype(options), layout, options.q8Target);
   const model = encodeModel(config, builder, options);
   return { model, data: builder.externalChunks, dataSize: builder.externalSize, location: layout.location };
 }

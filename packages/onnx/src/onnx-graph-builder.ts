@@ -6,6 +6,7 @@ type Attribute = OnnxProto.IAttributeProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
 const INT8 = onnx.TensorProto.DataType.INT8;
+const UINT8 = onnx.TensorProto.DataType.UINT8;
 const INT64 = onnx.TensorProto.DataType.INT64;
 
 /** How weights are stored in the model file; compute is float32 either way. */
@@ -35,6 +36,18 @@ export type OnnxDtype = 'fp32' | 'fp16' | 'q8';
 export function isQ8Weight(name: string): boolean {
   return /^encoder_net\.blocks[34]\.\d+\.(attn\.(qkv|proj)|mlp\.fc[12])\.weight$/.test(name);
 }
+
+/**
+ * `q8` for onnxruntime-web's wasm: also the 1x1 convs of the convolutional stages 1 and 2, as
+ * products on the NCHW map itself (uint8 x uint8 `MatMulInteger`, the weight on the left), which
+ * wasm runs at 0.35-0.63x of its float conv and ONNX Runtime CPU slower than its float conv.
+ */
+export function isQ8MapWeight(name: string): boolean {
+  return /^encoder_net\.blocks[12]\.\d+\.(conv1|conv2|mlp\.fc[12])\.weight$/.test(name);
+}
+
+/** Which 1x1 convs `q8` quantizes: the attention stages' only (`cpu`), or stages 1-2 too (`wasm`). */
+export type Q8Target = 'cpu' | 'wasm';
 
 /** Per-output-channel symmetric int8: `w ~ q * scale[column]`, `q` in [-127, 127]. */
 export interface Int8Weight {
@@ -107,10 +120,14 @@ export class OnnxGraphBuilder implements TensorOps<string> {
   /** Maps known to be `NHWC -> NCHW` transposes of a value: `mapToTokens` of them is a reshape. */
   private readonly mapNhwc = new Map<string, string>();
 
+  /** Spatial `[height, width]` of NCHW maps, where known (the map-layout int8 convs reshape). */
+  private readonly sides = new Map<string, readonly [number, number]>();
+
   constructor(
     private readonly weights: GraphWeights,
     dtype: OnnxDtype | OnnxWeightStorage = 'fp32',
     private readonly external?: ExternalDataLayout,
+    private readonly q8Target: Q8Target = 'cpu',
   ) {
     this.dtype = dtype === 'float32' ? 'fp32' : dtype === 'float16' ? 'fp16' : dtype;
   }
@@ -122,7 +139,8 @@ export class OnnxGraphBuilder implements TensorOps<string> {
    * stored when its use is known (`matmul`, `conv2d`).
    */
   weight(name: string): string {
-    if (this.dtype === 'q8' && isQ8Weight(name) && !this.weightValues.has(name)) {
+    const q8 = isQ8Weight(name) || (this.q8Target === 'wasm' && isQ8MapWeight(name));
+    if (this.dtype === 'q8' && q8 && !this.weightValues.has(name)) {
       if (this.int8Names.has(name)) throw new SparseViTError('INVALID_ARGUMENT', `the graph reads the int8 weight "${name}" twice`);
       const w = this.graphWeight(name);
       this.deferred.add(name);
@@ -154,15 +172,47 @@ export class OnnxGraphBuilder implements TensorOps<string> {
   conv2d(x: string, weight: string, bias: string | undefined, o: Conv2dOptions): string {
     const shape = this.weightShapes.get(weight);
     if (!shape) throw new SparseViTError('WEIGHTS_MISMATCH', `conv weight "${weight}" has no shape`);
+    const side = this.sides.get(x);
     if (this.deferred.has(weight) && shape[2] === 1 && shape[3] === 1 && o.groups === 1 && o.stride === 1 && o.padding === 0) {
+      if (isQ8MapWeight(weight) && side) return this.withSide(this.int8Conv1x1OnMap(x, weight, bias, shape, side), side);
       return this.int8Conv1x1(x, weight, bias, shape);
     }
-    return this.node('Conv', bias ? [x, weight, bias] : [x, weight], [
+    const out = side && [(side[0] + 2 * o.padding - shape[2]) / o.stride + 1, (side[1] + 2 * o.padding - shape[3]) / o.stride + 1];
+    return this.withSide(this.node('Conv', bias ? [x, weight, bias] : [x, weight], [
       ints('kernel_shape', [shape[2], shape[3]]),
       ints('strides', [o.stride, o.stride]),
       ints('pads', [o.padding, o.padding, o.padding, o.padding]),
       int('group', o.groups),
-    ]);
+    ]), out && [Math.floor(out[0]), Math.floor(out[1])]);
+  }
+
+  private withSide(value: string, side: readonly [number, number] | undefined): string {
+    if (side) this.sides.set(value, side);
+    return value;
+  }
+
+  /**
+   * A 1x1 conv on the NCHW map as `W x X`: `X` the map as `[batch, C, H*W]` quantized as
+   * `int8MatMul` does, `W` `[out, C]` uint8 (int8 + 128, zero point 128) so that both operands are
+   * uint8, the combination onnxruntime-web runs fastest with the weight on the left.
+   */
+  private int8Conv1x1OnMap(x: string, weight: string, bias: string | undefined, shape: readonly number[], side: readonly [number, number]): string {
+    const [out, channels] = shape;
+    const q = quantizeInt8PerColumn(this.graphWeight(weight).data, channels, out, true);
+    const rows = new Uint8Array(out * channels);
+    for (let c = 0; c < channels; c++) for (let o = 0; o < out; o++) rows[o * channels + c] = q.data[c * out + o] + 128;
+    this.deferred.delete(weight);
+    this.int8Names.add(weight);
+    const data = `${weight}.uint8`;
+    const scale = `${weight}.scale`;
+    this.addInitializer(data, [out, channels], UINT8, rows);
+    this.addInitializer(scale, [out, 1], FLOAT, littleEndianBytes(q.scale));
+    const [h, w] = side;
+    const [xq, xScale, xZero] = this.nodeN('DynamicQuantizeLinear', [this.reshape(x, [-1, channels, h * w])], 3);
+    const product = this.node('MatMulInteger', [data, xq, this.uint8Constant(128), xZero]);
+    let y = this.node('Mul', [this.node('Cast', [product], [int('to', FLOAT)]), this.node('Mul', [xScale, scale])]);
+    if (bias) y = this.node('Add', [y, this.reshape(bias, [out, 1])]);
+    return this.reshape(y, [-1, out, h, w]);
   }
 
   matmul(a: string, b: string): string {
@@ -221,11 +271,11 @@ export class OnnxGraphBuilder implements TensorOps<string> {
   }
 
   add(a: string, b: string): string {
-    return this.node('Add', [a, b]);
+    return this.withSide(this.node('Add', [a, b]), this.sides.get(a) ?? this.sides.get(b));
   }
 
   mul(a: string, b: string): string {
-    return this.node('Mul', [a, b]);
+    return this.withSide(this.node('Mul', [a, b]), this.sides.get(a) ?? this.sides.get(b));
   }
 
   /**
@@ -245,6 +295,7 @@ export class OnnxGraphBuilder implements TensorOps<string> {
     }
     const out = this.node('Reshape', [x, this.int64Constant(shape)]);
     this.provenance.set(out, { op: 'reshape', input: x, shape });
+    if (shape.length === 4) this.sides.set(out, [shape[2], shape[3]]);
     if (inner && shape.length === 4 && inner.shape.length === 3) this.mapTokens.set(out, inner.input);
     return out;
   }
@@ -278,7 +329,7 @@ export class OnnxGraphBuilder implements TensorOps<string> {
   gelu(x: string): string {
     const erf = this.node('Erf', [this.node('Div', [x, this.floatConstant(Math.SQRT2)])]);
     const onePlus = this.node('Add', [erf, this.floatConstant(1)]);
-    return this.node('Mul', [this.node('Mul', [x, onePlus]), this.floatConstant(0.5)]);
+    return this.withSide(this.node('Mul', [this.node('Mul', [x, onePlus]), this.floatConstant(0.5)]), this.sides.get(x));
   }
 
   softmax(x: string): string {
@@ -363,6 +414,17 @@ export class OnnxGraphBuilder implements TensorOps<string> {
       const view = new DataView(bytes.buffer);
       values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
       this.initializers.push({ name, dims: [values.length], dataType: INT64, rawData: bytes });
+      this.constants.set(key, name);
+    }
+    return name;
+  }
+
+  private uint8Constant(value: number): string {
+    const key = `u8:${value}`;
+    let name = this.constants.get(key);
+    if (!name) {
+      name = `const_u8_${this.constants.size}`;
+      this.initializers.push({ name, dims: [], dataType: UINT8, rawData: Uint8Array.of(value) });
       this.constants.set(key, name);
     }
     return name;

@@ -44,6 +44,8 @@ export async function createLocalModel(options: LocalModelOptions): Promise<Loca
     format: options.format,
     config: options.config,
     dtype,
+    // The q8 layout onnxruntime-web's wasm runs fastest (stages 1-2 convs quantized too).
+    q8Target: 'wasm',
     ...(options.fp16 && dtype === undefined ? { weightStorage: 'float16' as const } : {}),
   });
   options.onProgress?.({ phase: 'session', loaded: 0, total: 0 });
