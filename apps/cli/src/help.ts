@@ -9,7 +9,9 @@ const MODEL_OPTION_HELP = `  -w, --weights <file>    .pth, .safetensors or .onnx
   -c, --config <json>     Model config JSON file (default: from the weights, else "base")
       --backend <name>    onnx (ONNX Runtime, default) | tfjs (TensorFlow.js)
   -d, --device <name>     onnx: cpu | cuda | webgpu; tfjs: wasm | cpu (default: the first)
-      --fallback-cpu      Run on the CPU when the device is not available`;
+      --fallback-cpu      Run on the CPU when the device is not available
+      --dtype <type>      onnx: fp32 (default) | fp16 (fp16 weights) | q8 (int8 attention
+                          linears, dynamic activations: smaller, faster on CPU and WASM)`;
 
 export const MAIN_USAGE = `Usage: sparsevit <command> [options]
 
@@ -62,6 +64,8 @@ checks them against the config and writes safetensors with the config in its met
 Options:
   -c, --config <json>  Model config JSON file (default: from the weights, else "base")
       --fp16           Store floating-point tensors as float16 (half the size)
+      --dtype <type>   fp32 (default) | fp16 (the same as --fp16); q8 is an ONNX
+                       lowering: sparsevit export --dtype q8
   -h, --help           Show this help`;
 
 export const EXPORT_USAGE = `Usage: sparsevit export <weights> <out.onnx> [options]
@@ -72,6 +76,9 @@ Builds the ONNX model (input "input" [batch, 3, S, S]; outputs "logits" and
 Options:
   -c, --config <json>  Model config JSON file (default: from the weights, else "base")
       --features       Also output the six backbone features
+      --dtype <type>   fp32 (default) | fp16 (weights stored as fp16) | q8 (the attention
+                       stages' linears int8 per output channel, activations quantized at
+                       run time: about a quarter of the fp32 file)
   -h, --help           Show this help`;
 
 export const EVAL_USAGE = `Usage: sparsevit eval <dataset dir | list.json> --out <dir> [--weights <file>] [options]

@@ -1,6 +1,7 @@
 import { DEFAULT_MODEL } from '@sparsevit/default-model';
 import type { SparseViTModel } from '@sparsevit/core';
 import type { NodeDevice, NodeImageInput } from '@sparsevit/node';
+import type { OnnxDtype } from '@sparsevit/onnx';
 import type { TfjsBackendName } from '@sparsevit/tfjs';
 import { loadConfigOption } from './config-option';
 import { explainLoadError } from './errors';
@@ -20,6 +21,22 @@ const everyNodeDevice: Exclude<NodeDevice, (typeof BACKEND_DEVICES.onnx)[number]
 void everyNodeDevice;
 export type CliBackend = keyof typeof BACKEND_DEVICES;
 
+/** `--dtype`: the ONNX lowering's precision (see @sparsevit/onnx); spelled out for the same reason. */
+export const CLI_DTYPES = ['fp32', 'fp16', 'q8'] as const satisfies readonly OnnxDtype[];
+export type CliDtype = (typeof CLI_DTYPES)[number];
+
+/**
+ * Checks `--dtype`; `undefined` when not given: weights are lowered at fp32 and an `.onnx` file
+ * runs as it was exported. TensorFlow.js computes in float32 only.
+ */
+export function parseDtype(command: string, dtype: string | undefined, backend: CliBackend): CliDtype | undefined {
+  if (dtype === undefined) return undefined;
+  const chosen = dtype as CliDtype;
+  if (!CLI_DTYPES.includes(chosen)) throw new UsageError(`--dtype must be one of ${CLI_DTYPES.join(', ')}, got "${dtype}"`, command);
+  if (backend === 'tfjs' && chosen !== 'fp32') throw new UsageError(`--dtype ${chosen} is an ONNX lowering: use it with --backend onnx (tfjs computes in fp32)`, command);
+  return chosen;
+}
+
 export interface ModelSettings {
   backend: CliBackend;
   device: string;
@@ -29,6 +46,8 @@ export interface ModelSettings {
   fallbackCpu: boolean;
   batchSize: number;
   maxPixels?: number;
+  /** Not given: fp32 for weights, an `.onnx` file as exported. */
+  dtype?: CliDtype;
 }
 
 /** Checks `--backend` and `--device` together; the device defaults to the backend's first. */
@@ -58,7 +77,7 @@ export async function loadCliModel(settings: ModelSettings, onWarning: (message:
       return await loadModel<NodeImageInput>({ ...common, backend: settings.device as TfjsBackendName, decode: decodeImage });
     }
     const { loadModel } = await import('@sparsevit/node');
-    return await loadModel({ ...common, device: settings.device as NodeDevice, fallbackToCpu: settings.fallbackCpu, onWarning });
+    return await loadModel({ ...common, device: settings.device as NodeDevice, fallbackToCpu: settings.fallbackCpu, onWarning, dtype: settings.dtype });
   } catch (error) {
     throw explainLoadError(error, settings.weights, config === undefined);
   }

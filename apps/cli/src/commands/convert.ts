@@ -27,10 +27,16 @@ export async function convertCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('convert', argv, {
     config: { type: 'string', short: 'c' },
     fp16: { type: 'boolean' },
+    dtype: { type: 'string' },
   });
   if (values.help) return printHelp(CONVERT_USAGE);
   if (positionals.length !== 2) throw new UsageError(`expected <in> <out.safetensors>, got ${positionals.length} argument(s)`, 'convert');
   const [input, output] = positionals;
+  const dtype = values.dtype as string | undefined;
+  if (dtype === 'q8') throw new UsageError('--dtype q8 is a quantized ONNX lowering, not a weights file: sparsevit export <weights> <out.onnx> --dtype q8', 'convert');
+  if (dtype !== undefined && dtype !== 'fp32' && dtype !== 'fp16') throw new UsageError(`--dtype must be fp32 or fp16, got "${dtype}"`, 'convert');
+  if (dtype === 'fp32' && values.fp16) throw new UsageError('--dtype fp32 and --fp16 contradict each other', 'convert');
+  const fp16 = Boolean(values.fp16) || dtype === 'fp16';
 
   const explicit = await loadConfigOption(values.config as string | undefined);
 
@@ -43,7 +49,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
     return { store: read, config: resolved };
   });
 
-  const converted = values.fp16 ? convertStore(store, 'F16') : store;
+  const converted = fp16 ? convertStore(store, 'F16') : store;
   const bytes = writeSafetensors({
     tensors: converted.tensors,
     metadata: { ...store.metadata, format: 'pt', [CONFIG_METADATA_KEY]: JSON.stringify(config) },

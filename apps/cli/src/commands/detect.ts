@@ -35,7 +35,7 @@ function parseDetectArgs(argv: string[]): { settings: DetectSettings; paths: str
 
 /** What must not change between a run and its `--resume` (each changes the outputs). */
 function resumeIdentity(s: DetectSettings) {
-  return { weights: resolve(s.weights), config: s.config === undefined ? null : s.config, threshold: s.threshold, backend: s.backend };
+  return { weights: resolve(s.weights), config: s.config === undefined ? null : s.config, threshold: s.threshold, backend: s.backend, dtype: s.dtype ?? null };
 }
 
 /** `sparsevit detect`: returns the exit code (0 every input succeeded, 1 any failed, 130 interrupted). */

@@ -22,6 +22,7 @@ export function reportSettings(settings: EvalSettings, dataset: EvalDataset, mod
     backend: model.backend,
     device: model.device,
     requestedDevice: settings.device,
+    dtype: settings.dtype ?? null,
     batchSize: settings.batchSize,
     perturbations: settings.perturbations.map((p) => p.name),
     seed: settings.seed,

@@ -49,7 +49,9 @@ describe('eval --resume', () => {
       threshold: 0.5,
       seed: 0,
       backend: 'onnx',
+      dtype: null,
     });
+    expect(resumeIdentity({ ...settings, dtype: 'q8' }, dataset).dtype).toBe('q8');
     expect(resumeIdentity({ ...settings, config: 'my/config.json' }, dataset).config).toBe(resolve('my/config.json'));
     expect(resumeIdentity({ ...settings, config: undefined }, dataset).config).toBeNull();
   });

@@ -18,6 +18,7 @@ export function resumeIdentity(s: EvalSettings, dataset: EvalDataset) {
     seed: s.seed,
     // Rows from two backends differ in their last bits; a resumed report keeps to one.
     backend: s.backend,
+    dtype: s.dtype ?? null,
   };
 }
 
