@@ -80,7 +80,7 @@ export async function renderTrainReport(input: TrainReportInput): Promise<string
   const loss = input.history.map((r) => [r.step, r.loss] as [number, number]);
   const window = Math.max(1, Math.round(loss.length / 50));
   const charts = [
-    lineChart('training loss (BCE), raw and moving average', [
+    lineChart(`training loss (${input.settings.loss === 'bce+dice' ? 'BCE + Dice' : 'BCE'}), raw and moving average`, [
       { name: 'loss', color: '#bbb', points: loss },
       { name: `average of ${window}`, color: '#1f77b4', points: smooth(loss, window) },
     ]),
