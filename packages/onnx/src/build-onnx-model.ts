@@ -10,7 +10,7 @@ import {
   type SparseViTConfig,
   type WeightsFormat,
 } from '@sparsevit/core';
-import { lowerToOnnx, readOnnxConfig, readOnnxDtype, resolveDtype, type LowerToOnnxOptions } from './lower-to-onnx';
+import { lowerToOnnx, readOnnxDescription, resolveDtype, type LowerToOnnxOptions } from './lower-to-onnx';
 import type { OnnxDtype } from './onnx-graph-builder';
 
 export interface ModelSourceOptions extends Pick<BaseLoadModelOptions, 'format' | 'config'> {
@@ -36,8 +36,7 @@ export async function readModelSource(source: ByteSource, options: ModelSourceOp
     let stored: unknown;
     let storedDtype: OnnxDtype | undefined;
     try {
-      stored = await readOnnxConfig(source);
-      storedDtype = await readOnnxDtype(source);
+      ({ config: stored, dtype: storedDtype } = await readOnnxDescription(source));
     } catch (error) {
       throw new SparseViTError('CORRUPT_WEIGHTS', 'the .onnx file is not a valid ONNX model', { cause: error });
     }

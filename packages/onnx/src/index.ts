@@ -7,6 +7,7 @@ export {
   lowerToOnnx,
   lowerToOnnxWithExternalData,
   readOnnxConfig,
+  readOnnxDescription,
   readOnnxDtype,
   readOnnxMetadata,
   ONNX_DTYPES,

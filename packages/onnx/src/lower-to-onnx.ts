@@ -193,14 +193,22 @@ const MODEL_METADATA_PROPS_FIELD = 14;
  * and skipping their bodies, so a 200 MB model costs a few small reads.
  */
 export async function readOnnxConfig(source: ByteSource | Uint8Array): Promise<unknown> {
-  const value = (await readOnnxMetadata(source, [CONFIG_METADATA_KEY]))[CONFIG_METADATA_KEY];
-  return value === undefined ? undefined : JSON.parse(value);
+  return (await readOnnxDescription(source)).config;
 }
 
 /** The `dtype` recorded by `lowerToOnnx` in a serialized model, or undefined (a file from elsewhere). */
 export async function readOnnxDtype(source: ByteSource | Uint8Array): Promise<OnnxDtype | undefined> {
-  const value = (await readOnnxMetadata(source, [DTYPE_METADATA_KEY]))[DTYPE_METADATA_KEY];
-  return ONNX_DTYPES.find((d) => d === value);
+  return (await readOnnxDescription(source)).dtype;
+}
+
+/**
+ * What `lowerToOnnx` records in a serialized model, read in one scan of its top-level fields:
+ * the config (parsed JSON, not yet validated) and the dtype; each undefined when absent.
+ */
+export async function readOnnxDescription(source: ByteSource | Uint8Array): Promise<{ config: unknown; dtype: OnnxDtype | undefined }> {
+  const found = await readOnnxMetadata(source, [CONFIG_METADATA_KEY, DTYPE_METADATA_KEY]);
+  const config = found[CONFIG_METADATA_KEY];
+  return { config: config === undefined ? undefined : JSON.parse(config), dtype: ONNX_DTYPES.find((d) => d === found[DTYPE_METADATA_KEY]) };
 }
 
 /** The values of the given `metadata_props` keys, read as `readOnnxConfig` reads (headers only). */
