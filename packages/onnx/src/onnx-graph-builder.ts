@@ -201,12 +201,7 @@ export class OnnxGraphBuilder implements TensorOps<string> {
     const q = quantizeInt8PerColumn(this.graphWeight(weight).data, channels, out, true);
     const rows = new Uint8Array(out * channels);
     for (let c = 0; c < channels; c++) for (let o = 0; o < out; o++) rows[o * channels + c] = q.data[c * out + o] + 128;
-    this.deferred.delete(weight);
-    this.int8Names.add(weight);
-    const data = `${weight}.uint8`;
-    const scale = `${weight}.scale`;
-    this.addInitializer(data, [out, channels], UINT8, rows);
-    this.addInitializer(scale, [out, 1], FLOAT, littleEndianBytes(q.scale));
+    const { data, scale } = this.storeQuantized(weight, 'uint8', UINT8, [out, channels], rows, q.scale, [out, 1]);
     const [h, w] = side;
     const [xq, xScale, xZero] = this.nodeN('DynamicQuantizeLinear', [this.reshape(x, [-1, channels, h * w])], 3);
     const product = this.node('MatMulInteger', [data, xq, this.uint8Constant(128), xZero]);
@@ -225,12 +220,28 @@ export class OnnxGraphBuilder implements TensorOps<string> {
 
   /** Stores a quantized weight as `<name>.int8` and `<name>.scale`; returns their names. */
   private int8Weight(name: string, q: Int8Weight, dims: readonly number[]): { data: string; scale: string } {
+    return this.storeQuantized(name, 'int8', INT8, dims, new Uint8Array(q.data.buffer, q.data.byteOffset, q.data.byteLength), q.scale, [q.scale.length]);
+  }
+
+  /**
+   * Stores weight `name` quantized, as `<name>.<suffix>` (`bytes`, of `dataType`) and
+   * `<name>.scale`, and marks it stored as integers (no longer deferred); returns their names.
+   */
+  private storeQuantized(
+    name: string,
+    suffix: string,
+    dataType: number,
+    dims: readonly number[],
+    bytes: Uint8Array,
+    scales: Float32Array,
+    scaleDims: readonly number[],
+  ): { data: string; scale: string } {
     this.deferred.delete(name);
     this.int8Names.add(name);
-    const data = `${name}.int8`;
+    const data = `${name}.${suffix}`;
     const scale = `${name}.scale`;
-    this.addInitializer(data, dims, INT8, new Uint8Array(q.data.buffer, q.data.byteOffset, q.data.byteLength));
-    this.addInitializer(scale, [q.scale.length], FLOAT, littleEndianBytes(q.scale));
+    this.addInitializer(data, dims, dataType, bytes);
+    this.addInitializer(scale, scaleDims, FLOAT, littleEndianBytes(scales));
     return { data, scale };
   }
 
