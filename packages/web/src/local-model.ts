@@ -39,14 +39,13 @@ export async function createLocalModel(options: LocalModelOptions): Promise<Loca
     dtype = 'fp16';
   }
   options.onProgress?.({ phase: 'build', loaded: 0, total: source.size });
-  // The fp16 file chosen for WebGPU is stored float16 unless a dtype was asked for.
   const built = await buildOnnxModel(source, {
     format: options.format,
     config: options.config,
-    dtype,
+    // The fp16 file chosen for WebGPU is stored float16 unless a dtype was asked for.
+    dtype: dtype ?? (options.fp16 ? 'fp16' : undefined),
     // The q8 layout onnxruntime-web's wasm runs fastest (stages 1-2 convs quantized too).
     q8Target: 'wasm',
-    ...(options.fp16 && dtype === undefined ? { weightStorage: 'float16' as const } : {}),
   });
   options.onProgress?.({ phase: 'session', loaded: 0, total: 0 });
   let backend;
