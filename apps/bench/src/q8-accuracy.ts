@@ -123,7 +123,10 @@ for (const [i, [imagePath, maskPath]] of pairs.entries()) {
   }
   logitCount += a.length;
 }
-for (const dtype of DTYPES) await models[dtype].dispose();
+for (const dtype of DTYPES) {
+  await models[dtype].dispose();
+  await sessions[dtype].release();
+}
 
 const summaries = Object.fromEntries(DTYPES.map((dtype) => [dtype, accumulators[dtype].summary()])) as Record<(typeof DTYPES)[number], EvaluationSummary>;
 const delta = (key: 'pixel_f1' | 'image_auc' | 'pixel_auc' | 'image_f1') =>
