@@ -9,6 +9,8 @@ export default defineConfig({
     'bin/worker': 'src/bin/worker.ts',
     'bench/load': 'bench/load.ts',
     'bench/scale-out': 'bench/scale-out.ts',
+    'bench/sdk-loop': 'bench/sdk-loop.ts',
+    'bench/bare-upload-server': 'bench/bare-upload-server.ts',
   },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts', commands: 'src/commands/commands.ts' } },

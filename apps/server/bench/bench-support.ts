@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { BASE_CONFIG, CONFIG_METADATA_KEY, writeSafetensors, type WeightTensor } from '@sparsevit/node';
 import { fixturePath, randomStateDict } from '@sparsevit/fixtures';
 import { freePort } from '../test/redis-server';
+import type { SdkBlock } from './sdk-loop';
 
 /** The two model sizes the benchmarks run: the tiny fixture and the published base configuration. */
 export type ModelSize = 'tiny' | 'base';
@@ -28,8 +29,24 @@ export function benchWeights(size: ModelSize, scratch: string): { weights: strin
 
 export const scratchDir = () => mkdtempSync(join(tmpdir(), 'sparsevit-server-bench-'));
 
+const packageRoot = () => dirname(createRequire(import.meta.url).resolve('@sparsevit/server/package.json'));
+
 /** The built command of this package (found from its package.json: the bundler moves this module). */
-export const command = (name: 'serve' | 'worker') => join(dirname(createRequire(import.meta.url).resolve('@sparsevit/server/package.json')), 'dist', 'bin', `${name}.js`);
+export const command = (name: 'serve' | 'worker') => join(packageRoot(), 'dist', 'bin', `${name}.js`);
+
+/**
+ * `[command, args]` that runs Node on `args`, on the CPUs listed (a taskset list, "0" or "0-2")
+ * when given. Node and ONNX Runtime size their thread pools from the affinity they start with
+ * (`availableParallelism`), so a pinned process also computes with that many threads.
+ */
+function nodeCommand(args: string[], cpus?: string): [string, string[]] {
+  return cpus === undefined ? [process.execPath, args] : ['taskset', ['-c', cpus, process.execPath, ...args]];
+}
+
+/** Pins this process, all its threads, to `cpus` (a taskset list). Linux, util-linux's taskset. */
+export function pinThisProcess(cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
+}
 
 /** Resident set size of a process, MB (Linux /proc). `VmHWM` is its high-water mark. */
 export function rssMB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
@@ -46,11 +63,11 @@ export interface ServiceProcess {
 }
 
 /** Starts `sparsevit-serve` on a free loopback port and resolves once `/readyz` answers 200. */
-export async function startService(args: string[]): Promise<ServiceProcess> {
+export async function startService(args: string[], cpus?: string): Promise<ServiceProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // Its log (JSON lines on stdout) is read and dropped, as a log shipper would.
-  const child = spawn(process.execPath, [command('serve'), '--host', '127.0.0.1', '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(...nodeCommand([command('serve'), '--host', '127.0.0.1', '--port', String(port), ...args], cpus), { stdio: ['ignore', 'pipe', 'inherit'] });
   child.stdout!.resume();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 120_000;
@@ -73,4 +90,61 @@ export async function startService(args: string[]): Promise<ServiceProcess> {
 export function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** The SDK's `detect` loop in a process of its own (bench/sdk-loop.ts), on `cpus` when given. */
+export interface SdkLoopProcess {
+  /** Runs `detect` `count` times, one after another. */
+  block(count: number): Promise<SdkBlock>;
+  stop(): Promise<void>;
+}
+
+export async function startSdkLoop(weights: string, config: string | undefined, image: string, cpus?: string): Promise<SdkLoopProcess> {
+  const args = [join(packageRoot(), 'dist', 'bench', 'sdk-loop.js'), weights, ...(config ? [config] : []), image];
+  const child = spawn(...nodeCommand(args, cpus), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const next = () =>
+    new Promise<unknown>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the SDK loop exited (${code})`));
+      child.once('exit', onExit);
+      child.once('message', (message) => {
+        child.off('exit', onExit);
+        resolve(message);
+      });
+    });
+  await next(); // { ready: true }, once the model is loaded and warmed up
+  return {
+    async block(count) {
+      const answer = next();
+      child.send({ count });
+      return (await answer) as SdkBlock;
+    },
+    async stop() {
+      child.disconnect();
+      await exited;
+    },
+  };
+}
+
+/**
+ * bench/bare-upload-server.ts on a free loopback port (on `cpus` when given): the HTTP transport
+ * floor that every request to the service pays before the service does anything.
+ */
+export async function startBareUploadServer(cpus?: string): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child = spawn(...nodeCommand([join(packageRoot(), 'dist', 'bench', 'bare-upload-server.js'), String(port)], cpus), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the bare upload server exited (${code})`)));
+    child.stdout!.once('data', () => resolve());
+  });
+  child.stdout!.resume();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }

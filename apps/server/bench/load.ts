@@ -1,21 +1,23 @@
 // node apps/server/dist/bench/load.js [--models tiny,base | ''] [--concurrency 1,4,16] [--rounds N]
-//                                      [--requests N] [--max-seconds S] [--overload] [--json]
+//                                      [--requests N] [--max-seconds S] [--pin] [--overload] [--json]
 //
 // The HTTP service under load, on loopback only, with autocannon: for each model, requests/s
 // and p50/p99 latency at each concurrency, against the SDK's own images/s (`detect` called in a
-// loop on the same bytes, in this process). The two alternate in rounds (SDK block, service
-// block, ...) and each round gives a ratio: this host's speed drifts, and other processes come
-// and go, so the figure is the median of same-round ratios. Every load is bounded by a request
-// count and a wall-clock cap.
+// loop on the same bytes, in a process of its own as the server is). The two alternate in rounds
+// (SDK block, service block, ...) and each round gives a ratio: this host's speed drifts, and
+// other processes come and go, so the figure is the median of same-round ratios. Every load is
+// bounded by a request count and a wall-clock cap.
+// --pin: the server and the SDK loop compute on every CPU but the last, and this process (the
+// load generator, autocannon) runs on the last one. Unpinned, the client's work is charged to the
+// service: it takes cores from ONNX Runtime, whose passes wait for their slowest thread.
 // --overload: the tiny model behind a queue of 8, 64 connections, 2,000 requests: the status
 // codes, timeouts, and the server's RSS against its idle RSS with the model loaded.
 import { readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadModel, type NodeSparseViTModel } from '@sparsevit/node';
 import { fixturePath } from '@sparsevit/fixtures';
 import autocannon from 'autocannon';
-import { benchWeights, quantile, rssMB, scratchDir, startService, type ModelSize } from './bench-support';
+import { benchWeights, pinThisProcess, startBareUploadServer, quantile, rssMB, scratchDir, startSdkLoop, startService, type ModelSize } from './bench-support';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     requests: { type: 'string' },
     rounds: { type: 'string' },
     'max-seconds': { type: 'string', default: '120' },
+    pin: { type: 'boolean', default: false },
     overload: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -31,10 +34,11 @@ const { values } = parseArgs({
 const log = (line: string) => {
   if (!values.json) process.stdout.write(`${line}\n`);
 };
-const image = readFileSync(fixturePath('sparsevit-tiny', 'images', 'splice_640x480.png'));
+const imagePath = fixturePath('sparsevit-tiny', 'images', 'splice_640x480.png');
+const image = readFileSync(imagePath);
 const maxSeconds = Number(values['max-seconds']);
 /** Requests per block: with the rounds, a few hundred on the tiny model, a few dozen on the base one. */
-const requestsFor = (size: ModelSize, concurrency: number) => Number(values.requests ?? (size === 'tiny' ? Math.max(40, 3 * concurrency) : Math.max(6, 2 * concurrency)));
+const requestsFor = (size: ModelSize, concurrency: number) => Number(values.requests ?? (size === 'tiny' ? Math.max(40, 3 * concurrency) : Math.max(12, 2 * concurrency)));
 
 interface LoadRun {
   ok: number;
@@ -51,41 +55,36 @@ interface LoadRun {
 async function load(url: string, connections: number, amount: number, timeoutS: number): Promise<LoadRun> {
   const latencies: number[] = [];
   let instance: autocannon.Instance | undefined;
+  // The run's own clock, from the start to the last answer: autocannon notices that `amount` is
+  // reached only at its next one-second tick, so its `duration` is rounded up to whole seconds
+  // (a 1.6 s block of the tiny model reads as 2 s: 20% slower than it was).
+  const started = performance.now();
+  let lastAnswer = started;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(
       { url: `${url}/v1/detect`, method: 'POST', headers: { 'content-type': 'image/png' }, body: image, connections, amount, timeout: timeoutS },
       (error, result) => (error ? reject(error) : resolve(result)),
     );
-    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+    instance.on('response', (_client, _status, _bytes, responseTime) => {
+      latencies.push(responseTime);
+      lastAnswer = performance.now();
+    });
   });
   const cap = setTimeout(() => instance!.stop(), maxSeconds * 1000);
   const result = await done;
   clearTimeout(cap);
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count ?? 0]));
+  const seconds = (lastAnswer - started) / 1000;
   return {
     ok: result['2xx'],
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    seconds: result.duration,
-    requestsPerSecond: result['2xx'] / result.duration,
+    seconds,
+    requestsPerSecond: result['2xx'] / seconds,
     latencies,
     statusCodes,
   };
-}
-
-/** The SDK alone: `detect` on the same bytes, one after another, with the CPU time it took. */
-async function directBlock(model: NodeSparseViTModel, count: number): Promise<{ imagesPerSecond: number; latencies: number[]; cpuMsPerImage: number }> {
-  const latencies: number[] = [];
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
-    await model.detect(image);
-    latencies.push(performance.now() - t0);
-  }
-  const used = process.cpuUsage(cpu);
-  return { imagesPerSecond: count / ((performance.now() - started) / 1000), latencies, cpuMsPerImage: (used.user + used.system) / 1000 / count };
 }
 
 /**
@@ -105,17 +104,42 @@ const median = (values: readonly number[]) => quantile(values, 0.5);
 const scratch = scratchDir();
 const report: Record<string, unknown> = { machine: `${cpus().length} x ${cpus()[0]?.model.trim()}, Node ${process.version}`, image: 'splice_640x480.png (640x480 PNG)' };
 log(`machine: ${report.machine}; image ${report.image}`);
+/** Where the server and the SDK loop compute (a taskset list), with --pin. */
+let computeCpus: string | undefined;
+if (values.pin) {
+  const n = cpus().length;
+  if (n < 2) throw new Error('--pin needs at least 2 CPUs (one for the load generator)');
+  computeCpus = n === 2 ? '0' : `0-${n - 2}`;
+  pinThisProcess(String(n - 1));
+  report.pinned = { compute: computeCpus, loadGenerator: String(n - 1) };
+  log(`pinned: server and SDK loop on CPU ${computeCpus}, load generator on CPU ${n - 1}`);
+}
 try {
+  // The transport floor: the same upload to a Fastify route that does nothing with it, one
+  // connection, on the server's CPUs. A request to the service can cost no less than this.
+  let floorMs: number | undefined;
+  if (values.models) {
+    const bare = await startBareUploadServer(computeCpus);
+    try {
+      await load(bare.url, 1, 20, 60);
+      const runs = [];
+      for (let r = 0; r < 3; r++) runs.push(await load(bare.url, 1, 200, 120));
+      floorMs = median(runs.map((run) => 1000 / run.requestsPerSecond));
+      report.transportFloorMs = floorMs;
+      log(`HTTP transport floor (bare Fastify route, same upload, 1 connection): ${floorMs.toFixed(2)} ms per request (median of 3 x 200)`);
+    } finally {
+      await bare.stop();
+    }
+  }
   // `--models ''` runs no load rows (only `--overload`, say).
   for (const size of values.models!.split(',').filter(Boolean) as ModelSize[]) {
     const { weights, config, modelArgs } = benchWeights(size, scratch);
     const rounds = Number(values.rounds ?? (size === 'tiny' ? 5 : 3));
-    const model = await loadModel({ weights, config: config ? JSON.parse(readFileSync(config, 'utf8')) : undefined });
-    const service = await startService([...modelArgs, '--log-level', 'info', '--max-queue', '64', '--inference-timeout-ms', '600000']);
+    const sdkLoop = await startSdkLoop(weights, config, imagePath, computeCpus);
+    const service = await startService([...modelArgs, '--log-level', 'info', '--max-queue', '64', '--inference-timeout-ms', '600000'], computeCpus);
     const rows = [];
     try {
-      // Warm-up, not reported: first runs and first connections.
-      for (let i = 0; i < 2; i++) await model.detect(image);
+      // Warm-up, not reported: first connections (the SDK loop warmed up as it started).
       await load(service.url, 1, 3, 600);
       for (const c of values.concurrency!.split(',').map(Number)) {
         const n = requestsFor(size, c);
@@ -125,7 +149,7 @@ try {
         const serviceCpu: number[] = [];
         const runs: LoadRun[] = [];
         for (let r = 0; r < rounds; r++) {
-          const d = await directBlock(model, requestsFor(size, 1));
+          const d = await sdkLoop.block(requestsFor(size, 1));
           sdk.push(d.imagesPerSecond);
           sdkLatencies.push(...d.latencies);
           sdkCpu.push(d.cpuMsPerImage);
@@ -148,6 +172,8 @@ try {
           p99Ms: quantile(latencies, 0.99),
           sdkImagesPerSecond: median(sdk),
           sdkP50Ms: quantile(sdkLatencies, 0.5),
+          /** The transport floor as a share of the SDK's time per image: what HTTP alone takes. */
+          transportFloorShare: floorMs === undefined ? undefined : floorMs / (1000 / median(sdk)),
           vsSdk: median(ratios),
           vsSdkRange: [Math.min(...ratios), Math.max(...ratios)],
           serviceCpuMsPerRequest: median(serviceCpu),
@@ -158,17 +184,17 @@ try {
       }
     } finally {
       await service.stop();
-      await model.dispose();
+      await sdkLoop.stop();
     }
     report[size] = rows;
     log(`\n${size} model (${rounds} rounds of SDK block + service block; medians; ratio = median of same-round ratios)`);
-    log('| concurrency | requests | not 200 | service req/s | p50 ms | p99 ms | SDK img/s | SDK p50 ms | service / SDK (range) | server CPU ms/req | SDK CPU ms/img | CPU service / SDK (range) |');
-    log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    log('| concurrency | requests | not 200 | service req/s | p50 ms | p99 ms | SDK img/s | SDK p50 ms | service / SDK (range) | HTTP floor / SDK time | server CPU ms/req | SDK CPU ms/img | CPU service / SDK (range) |');
+    log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) {
       const range = `${r.vsSdkRange[0].toFixed(3)}-${r.vsSdkRange[1].toFixed(3)}`;
       const cpuRange = `${r.cpuVsSdkRange[0].toFixed(3)}-${r.cpuVsSdkRange[1].toFixed(3)}`;
       log(
-        `| ${r.concurrency} | ${r.ok + r.notOk} | ${r.notOk} | ${r.requestsPerSecond.toFixed(2)} | ${r.p50Ms.toFixed(0)} | ${r.p99Ms.toFixed(0)} | ${r.sdkImagesPerSecond.toFixed(2)} | ${r.sdkP50Ms.toFixed(0)} | ${r.vsSdk.toFixed(3)} (${range}) | ` +
+        `| ${r.concurrency} | ${r.ok + r.notOk} | ${r.notOk} | ${r.requestsPerSecond.toFixed(2)} | ${r.p50Ms.toFixed(0)} | ${r.p99Ms.toFixed(0)} | ${r.sdkImagesPerSecond.toFixed(2)} | ${r.sdkP50Ms.toFixed(0)} | ${r.vsSdk.toFixed(3)} (${range}) | ${r.transportFloorShare === undefined ? 'n/a' : `${(100 * r.transportFloorShare).toFixed(1)}%`} | ` +
           `${r.serviceCpuMsPerRequest.toFixed(1)} | ${r.sdkCpuMsPerImage.toFixed(1)} | ${r.cpuVsSdk.toFixed(3)} (${cpuRange}) |`,
       );
     }

