@@ -1,5 +1,6 @@
 import {
   bytesSource,
+  checkOneOf,
   CONFIG_METADATA_KEY,
   SparseViTError,
   type ByteSource,
@@ -56,13 +57,10 @@ export const ONNX_DTYPES: readonly OnnxDtype[] = ['fp32', 'fp16', 'q8'];
 
 /** `dtype`, or the dtype `weightStorage` means; a typed error for an unknown or contradicting one. */
 export function resolveDtype(options: Pick<LowerToOnnxOptions, 'dtype' | 'weightStorage'>): OnnxDtype {
-  const { dtype, weightStorage } = options;
-  if (dtype !== undefined && !ONNX_DTYPES.includes(dtype)) {
-    throw new SparseViTError('INVALID_ARGUMENT', `dtype must be one of ${ONNX_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
-  }
-  if (weightStorage !== undefined && weightStorage !== 'float32' && weightStorage !== 'float16') {
-    throw new SparseViTError('INVALID_ARGUMENT', `weightStorage must be float32 or float16, got ${JSON.stringify(weightStorage)}`);
-  }
+  // The adapters check `dtype` as they load (before reading any weights); this is the check for
+  // callers of the lowering itself, with the same rule and message.
+  const dtype = options.dtype === undefined ? undefined : checkOneOf('dtype', options.dtype, ONNX_DTYPES);
+  const weightStorage = options.weightStorage === undefined ? undefined : checkOneOf('weightStorage', options.weightStorage, ['float32', 'float16'] as const);
   const fromStorage = weightStorage === 'float16' ? 'fp16' : weightStorage === 'float32' ? 'fp32' : undefined;
   if (dtype !== undefined && fromStorage !== undefined && dtype !== fromStorage) {
     throw new SparseViTError('INVALID_ARGUMENT', `dtype ${dtype} contradicts weightStorage ${weightStorage}; give dtype only`);
