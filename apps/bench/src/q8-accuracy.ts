@@ -16,6 +16,7 @@ import {
   createEvaluationAccumulator,
   emptyMask,
   EVALUATION_PROTOCOLS,
+  parsePairList,
   evaluateImage,
   preparePair,
   preprocess,
@@ -66,7 +67,8 @@ const require = createRequire(import.meta.url);
 const repo = resolve(dirname(require.resolve('@sparsevit/core/package.json')), '..', '..');
 const weightsPath = values['random-base'] ? 'seeded random base weights' : values.weights ?? join(repo, 'packages/default-model/model/sparsevit-small-synth-fp16.safetensors');
 const pairsPath = values.pairs ?? join(repo, 'data/synth-test/pairs.json');
-const pairs = (JSON.parse(readFileSync(pairsPath, 'utf8')) as Array<[string, string]>).slice(0, limit);
+// Core's reader: the same validation and "Negative" rule as `sparsevit eval`.
+const pairs = parsePairList(readFileSync(pairsPath, 'utf8'), { source: pairsPath, resolve: (p) => resolve(dirname(pairsPath), p) }).slice(0, limit);
 const DTYPES = ['fp32', 'q8'] as const satisfies readonly OnnxDtype[];
 
 const weightBytes = values['random-base']
@@ -94,10 +96,10 @@ let logitSum = 0;
 let logitCount = 0;
 let logitRange = 0;
 let probabilityMax = 0;
-for (const [i, [imagePath, maskPath]] of pairs.entries()) {
-  const image = await decodeImage(resolve(dirname(pairsPath), imagePath));
-  // "Negative": an authentic image (IMDLBenCo's pair lists), scored against an empty mask.
-  const mask = maskPath === 'Negative' ? emptyMask(image.width, image.height) : binarizeMask(await decodeImage(resolve(dirname(pairsPath), maskPath)));
+for (const [i, pairEntry] of pairs.entries()) {
+  const image = await decodeImage(pairEntry.image);
+  // An authentic ("Negative") entry is scored against an empty mask.
+  const mask = pairEntry.mask === null ? emptyMask(image.width, image.height) : binarizeMask(await decodeImage(pairEntry.mask));
   const results = { fp32: await models.fp32.detect(image), q8: await models.q8.detect(image) };
   for (const dtype of DTYPES) {
     const pair = preparePair(results[dtype], mask, protocol);
