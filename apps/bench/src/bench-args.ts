@@ -5,14 +5,18 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
  * an unknown or malformed option prints one line saying what is wrong, then the usage, and
  * exits 2 (Node's parseArgs throws a bare ERR_PARSE_ARGS_* stack otherwise).
  */
-export function parseBenchArgs<T extends NonNullable<ParseArgsConfig['options']>>(name: string, usage: string, options: T) {
+type BenchOptions = NonNullable<ParseArgsConfig['options']>;
+/** The parsed values of `options`, typed as `parseArgs` types them. */
+export type BenchValues<T extends BenchOptions> = ReturnType<typeof parseArgs<{ options: T; allowPositionals: false }>>['values'];
+
+export function parseBenchArgs<T extends BenchOptions>(name: string, usage: string, options: T): BenchValues<T> {
   try {
-    const parsed = parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h' } } as T & { help: { type: 'boolean'; short: 'h' } }, allowPositionals: false });
-    if (parsed.values.help) {
+    const parsed = parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+    if ((parsed.values as { help?: boolean }).help) {
       process.stdout.write(`${usage.trimEnd()}\n`);
       process.exit(0);
     }
-    return parsed.values;
+    return parsed.values as BenchValues<T>;
   } catch (error) {
     process.stderr.write(`${name}: ${(error as Error).message}\n\n${usage.trimEnd()}\n`);
     process.exit(2);

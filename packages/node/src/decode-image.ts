@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { assertPixelLimit, cmykToRgb, DEFAULT_MAX_PIXELS, isRawImage, SparseViTError, type RawImage } from '@sparsevit/core';
-import sharp, { type Metadata } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 
 /** What `@sparsevit/node` accepts as an image: a file path, encoded bytes, or decoded pixels. */
 export type NodeImageInput = string | Uint8Array | RawImage;
@@ -31,7 +31,7 @@ async function readBytes(input: string | Uint8Array): Promise<Uint8Array> {
  * Opens encoded bytes with sharp and checks what the header says: a readable, supported raster
  * format within `maxPixels`. Only the header is parsed; no pixel is decoded yet.
  */
-async function openImage(bytes: Uint8Array, label: string, maxPixels: number): Promise<{ pipeline: sharp.Sharp; metadata: Metadata }> {
+async function openImage(bytes: Uint8Array, label: string, maxPixels: number): Promise<{ pipeline: Sharp; metadata: Metadata }> {
   if (bytes.byteLength === 0) throw new SparseViTError('INVALID_IMAGE', `${label} is empty (0 bytes)`);
   const pipeline = sharp(bytes, { ignoreIcc: true, limitInputPixels: false, failOn: 'warning', sequentialRead: true });
   let metadata: Metadata;

@@ -17,11 +17,14 @@ import { openFileSource } from './file-source';
 import { withModelFiles } from './lowered-model-files';
 import { createOnnxRuntimeBackend, NODE_DEVICES, type NodeDevice, type OrtSessionSettings } from './onnx-runtime-backend';
 
-export interface LoadModelOptions extends BaseLoadModelOptions, OrtSessionSettings {
+export interface LoadModelOptions extends Omit<BaseLoadModelOptions, 'config'>, OrtSessionSettings {
   /** Weights: a path to, or the bytes of, a `.pth` (authors' checkpoint), `.safetensors` or `.onnx` file. */
   weights: string | Uint8Array;
-  /** As everywhere, a preset name or a config object; in Node also the path of a config JSON file. */
-  config?: ConfigInput;
+  /**
+   * As everywhere, a preset name or a config object; in Node also the path of a config JSON file.
+   * (`string & {}` keeps the preset names in editors' completions.)
+   */
+  config?: ConfigInput | (string & {});
   /** Execution device. Default `cpu`. */
   device?: NodeDevice;
   /**
@@ -47,14 +50,14 @@ export type NodeSparseViTModel = SparseViTModel<NodeImageInput>;
  * A config given as a path (not a preset name) is read here, where files can be: core takes
  * preset names and objects only, since it runs in browsers too.
  */
-async function readConfigInput(config: ConfigInput | undefined): Promise<ConfigInput | undefined> {
-  if (typeof config !== 'string' || config in PRESETS) return config;
+async function readConfigInput(config: LoadModelOptions['config']): Promise<ConfigInput | undefined> {
+  if (typeof config !== 'string' || config in PRESETS) return config as ConfigInput | undefined;
   let text: string;
   try {
     text = await readFile(config, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !/[./\\]/.test(config)) return config; // not a path: core names the presets
+    if (code === 'ENOENT' && !/[./\\]/.test(config)) return config as ConfigInput; // not a path: core names the presets
     throw new SparseViTError('IO_ERROR', `cannot read the config file ${config}: ${(error as Error).message}`, { cause: error });
   }
   try {

@@ -53,7 +53,7 @@ describe('training losses', () => {
   });
 
   it('the gradient of BCE + Dice with respect to the logits matches central differences of the reference (relative <= 1e-3)', () => {
-    const grad = tf.grad((t: never) => trainingLoss(tf as never, 'bce+dice', t, masks()))(logits() as never) as unknown as { dataSync(): Float32Array };
+    const grad = tf.grad((t: tf.Tensor) => trainingLoss(tf as never, 'bce+dice', t as never, masks()))(logits() as never) as unknown as { dataSync(): Float32Array };
     const g = grad.dataSync();
     const h = 1e-5;
     let worst = 0;
