@@ -53,7 +53,8 @@ export async function writeOutputs(
 
   const mask = Buffer.alloc(width * height);
   for (let i = 0; i < mask.length; i++) mask[i] = result.mask[i] ? 255 : 0;
-  const overlay = renderOverlay(image, result.probability);
+  // Tinted where the mask is, with its contour drawn: the tint alone vanishes on a red photo.
+  const overlay = renderOverlay(image, result.probability, { threshold: result.threshold, outline: true });
   // The image's pixels are no longer needed once the overlay is rendered.
   result.image = undefined;
 

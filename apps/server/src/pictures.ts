@@ -29,7 +29,7 @@ export function renderPicture(result: DetectionResult, picture: Picture): Promis
   if (picture === 'mask') return maskPng(result);
   if (picture === 'heatmap') return rgbaPng(renderHeatmap(result.probability, width, height), width, height);
   if (!result.image) throw new SparseViTError('INVALID_ARGUMENT', 'an overlay needs the decoded image (returnImage: true)');
-  return rgbaPng(renderOverlay(result.image, result.probability), width, height);
+  return rgbaPng(renderOverlay(result.image, result.probability, { threshold: result.threshold, outline: true }), width, height);
 }
 
 /**

@@ -76,7 +76,7 @@ describe('POST /v1/detect', () => {
     expect(await maskDifferences(body.mask, expected.mask, 'base64')).toBe(0);
     // The pictures are RGB: the SDK's RGBA renderings without their (opaque) alpha. A level of
     // difference could only come from a probability on a rounding edge (bound: 1 level).
-    for (const [name, rgba] of [['heatmap', renderHeatmap(expected.probability, 640, 480)], ['overlay', renderOverlay(expected.image!, expected.probability)]] as const) {
+    for (const [name, rgba] of [['heatmap', renderHeatmap(expected.probability, 640, 480)], ['overlay', renderOverlay(expected.image!, expected.probability, { threshold: expected.threshold, outline: true })]] as const) {
       const { data, info } = await sharp(Buffer.from(body[name], 'base64')).raw().toBuffer({ resolveWithObject: true });
       expect(info.channels, name).toBe(3);
       let worst = 0;

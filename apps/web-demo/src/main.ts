@@ -195,7 +195,8 @@ function render() {
   if (state.view === 'image') {
     drawResult(ui.view, r, { mode: 'overlay', opacity: 0 });
   } else {
-    drawResult(ui.view, r, { mode: state.view, opacity, maskThreshold: threshold });
+    // The overlay tints the mask at the threshold and draws its contour, which reads on any photo.
+    drawResult(ui.view, r, { mode: state.view, opacity, maskThreshold: threshold, threshold, outline: true });
   }
   const mask = thresholdMask(r, threshold);
   let on = 0;

@@ -102,7 +102,7 @@ export async function renderTrainReport(input: TrainReportInput): Promise<string
       for (let p = 0; p < gt.length; p++) gt[p] = batch.masks[i * s * s + p] > 0.5 ? 255 : 0;
       const image = { data: rgb, width: s, height: s, channels: 3 as const };
       const heat = renderHeatmap(prob, s, s);
-      const overlay = renderOverlay(image, prob);
+      const overlay = renderOverlay(image, prob, { threshold: 0.5, outline: true });
       cells.push(
         `<tr><td><img src="${await png(rgb, s, s, 3)}"></td><td><img src="${await png(gt, s, s, 1)}"></td><td><img src="${await png(new Uint8Array(heat.buffer), s, s, 4)}"></td><td><img src="${await png(new Uint8Array(overlay.buffer), s, s, 4)}"></td></tr>`,
       );

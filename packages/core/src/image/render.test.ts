@@ -25,7 +25,35 @@ describe('renderOverlay', () => {
     expect([...renderOverlay(gray, [0])]).toEqual([10, 10, 10, 255]);
   });
 
+  it('outlines the mask: white on its inner edge, black on its outer edge, 1 px on a small image', () => {
+    // A 3x3 block (prob 0.9) in the middle of a 5x5 gray image; threshold 0.5 by default.
+    const size = 5;
+    const gray = { data: new Uint8Array(size * size).fill(120), width: size, height: size, channels: 1 as const };
+    const prob = Array.from({ length: size * size }, (_, i) => (i % size >= 1 && i % size <= 3 && Math.floor(i / size) >= 1 && Math.floor(i / size) <= 3 ? 0.9 : 0.1));
+    const out = renderOverlay(gray, prob, { opacity: 0, outline: true });
+    // Written by hand: W = white (inner edge), B = black (outer edge), . = the image (120).
+    const expected = ['BBBBB', 'BWWWB', 'BW.WB', 'BWWWB', 'BBBBB'].join('');
+    const got = Array.from({ length: size * size }, (_, i) => (out[4 * i] === 255 ? 'W' : out[4 * i] === 0 ? 'B' : out[4 * i] === 120 ? '.' : '?')).join('');
+    expect(got).toBe(expected);
+    // A region touching the image border is closed by a white edge along it; a threshold moves the edge.
+    const edge = renderOverlay(gray, prob.map((p, i) => (i % size === 0 ? 0.9 : p)), { opacity: 0, outline: true, threshold: 0.95 });
+    expect([...edge].filter((_, k) => k % 4 === 0).every((v) => v === 120)).toBe(true);
+    const left = renderOverlay(gray, prob.map((_, i) => (i % size === 0 ? 0.9 : 0.1)), { opacity: 0, outline: true });
+    expect(Array.from({ length: size }, (_, y) => `${left[4 * y * size]},${left[4 * (y * size + 1)]}`)).toEqual(Array(size).fill('255,0'));
+  });
+
+  it('widens the contour with the image: 2 px bands on a 1200 px wide image', () => {
+    const [width, height] = [1200, 20];
+    const gray = { data: new Uint8Array(width * height).fill(120), width, height, channels: 1 as const };
+    // Inside: columns 600 and up, every row.
+    const prob = Array.from({ length: width * height }, (_, i) => (i % width >= 600 ? 1 : 0));
+    const out = renderOverlay(gray, prob, { opacity: 0, outline: true });
+    const row = Array.from({ length: 8 }, (_, k) => out[4 * (10 * width + 596 + k)]);
+    expect(row).toEqual([120, 120, 0, 0, 255, 255, 120, 120]);
+  });
+
   it('rejects mismatched maps and bad options', () => {
+    expect(thrownErrorCode(() => renderOverlay(image, [0, 1, 0], { outline: 'yes' as never }))).toBe('INVALID_ARGUMENT');
     expect(thrownErrorCode(() => renderOverlay(image, [0, 1]))).toBe('INVALID_ARGUMENT');
     expect(thrownErrorCode(() => renderOverlay(image, [0, 1, 0], { opacity: 2 }))).toBe('INVALID_ARGUMENT');
     expect(thrownErrorCode(() => renderOverlay(image, [0, 1, 0], { threshold: Number.NaN }))).toBe('INVALID_ARGUMENT');
