@@ -81,7 +81,7 @@ async function load(url: string, connections: number, amount: number, timeoutS: 
     errors: result.errors,
     timeouts: result.timeouts,
     seconds,
-    requestsPerSecond: result['2xx'] / seconds,
+    requestsPerSecond: seconds > 0 ? result['2xx'] / seconds : 0,
     latencies,
     statusCodes,
   };
