@@ -62,18 +62,21 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `sparsevit-serve` on a free loopback port and resolves once `/readyz` answers 200. */
-export async function startService(args: string[], cpus?: string): Promise<ServiceProcess> {
+/**
+ * Runs Node on `script` (with `--host 127.0.0.1 --port <free port>` and `args`), on `cpus` when
+ * given, and resolves once its `/readyz` answers 200.
+ */
+async function startLoopbackServer(name: string, script: string, args: string[], cpus?: string): Promise<ServiceProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // Its log (JSON lines on stdout) is read and dropped, as a log shipper would.
-  const child = spawn(...nodeCommand([command('serve'), '--host', '127.0.0.1', '--port', String(port), ...args], cpus), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(...nodeCommand([script, '--host', '127.0.0.1', '--port', String(port), ...args], cpus), { stdio: ['ignore', 'pipe', 'inherit'] });
   child.stdout!.resume();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 120_000;
   while (!(await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false))) {
-    if (child.exitCode !== null) throw new Error(`sparsevit-serve exited (${child.exitCode}) before it was ready`);
-    if (Date.now() > deadline) throw new Error('sparsevit-serve was not ready within 120 s');
+    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}) before it was ready`);
+    if (Date.now() > deadline) throw new Error(`${name} was not ready within 120 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
@@ -85,6 +88,15 @@ export async function startService(args: string[], cpus?: string): Promise<Servi
     },
   };
 }
+
+/** Starts `sparsevit-serve` on a free loopback port and resolves once `/readyz` answers 200. */
+export const startService = (args: string[], cpus?: string) => startLoopbackServer('sparsevit-serve', command('serve'), args, cpus);
+
+/**
+ * bench/bare-upload-server.ts on a free loopback port (on `cpus` when given): the HTTP transport
+ * floor that every request to the service pays before the service does anything.
+ */
+export const startBareUploadServer = (cpus?: string) => startLoopbackServer('the bare upload server', join(packageRoot(), 'dist', 'bench', 'bare-upload-server.js'), [], cpus);
 
 /** Value at quantile `q` of `values` (nearest rank). */
 export function quantile(values: readonly number[], q: number): number {
@@ -126,25 +138,3 @@ export async function startSdkLoop(weights: string, config: string | undefined, 
   };
 }
 
-/**
- * bench/bare-upload-server.ts on a free loopback port (on `cpus` when given): the HTTP transport
- * floor that every request to the service pays before the service does anything.
- */
-export async function startBareUploadServer(cpus?: string): Promise<ServiceProcess> {
-  const port = await freePort();
-  const child = spawn(...nodeCommand([join(packageRoot(), 'dist', 'bench', 'bare-upload-server.js'), String(port)], cpus), { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the bare upload server exited (${code})`)));
-    child.stdout!.once('data', () => resolve());
-  });
-  child.stdout!.resume();
-  return {
-    url: `http://127.0.0.1:${port}`,
-    child,
-    stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}

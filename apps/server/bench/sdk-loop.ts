@@ -16,9 +16,9 @@ export interface SdkBlock {
 }
 
 const [weights, configOrImage, maybeImage] = process.argv.slice(2);
-const config = maybeImage ? JSON.parse(readFileSync(configOrImage, 'utf8')) : undefined;
+// @sparsevit/node reads a config given as a JSON file's path.
+const model = await loadModel({ weights, config: maybeImage ? configOrImage : undefined });
 const image = readFileSync(maybeImage ?? configOrImage);
-const model = await loadModel({ weights, config });
 // Warm-up, not reported: first runs allocate ONNX Runtime's buffers and start sharp's threads.
 for (let i = 0; i < 2; i++) await model.detect(image);
 
