@@ -53,6 +53,8 @@ export function renderOverlay(image: RawImage, prob: ArrayLike<number>, options:
   if (threshold !== undefined && !(typeof threshold === 'number' && Number.isFinite(threshold))) {
     throw new SparseViTError('INVALID_ARGUMENT', `threshold must be a finite number, got ${String(threshold)}`);
   }
+  const outline = options.outline ?? false;
+  if (typeof outline !== 'boolean') throw new SparseViTError('INVALID_ARGUMENT', `outline must be a boolean, got ${String(outline)}`);
   const n = width * height;
   const out = new Uint8ClampedArray(n * 4);
   const [cr, cg, cb] = color;
@@ -66,8 +68,7 @@ export function renderOverlay(image: RawImage, prob: ArrayLike<number>, options:
     out[o + 2] = rgb[j + 2] * b + cb * a;
     out[o + 3] = 255;
   }
-  if (options.outline === true) drawContour(out, prob, width, height, threshold ?? 0.5);
-  else if (options.outline !== undefined && options.outline !== false) throw new SparseViTError('INVALID_ARGUMENT', `outline must be a boolean, got ${String(options.outline)}`);
+  if (outline) drawContour(out, prob, width, height, threshold ?? 0.5);
   return out;
 }
 
