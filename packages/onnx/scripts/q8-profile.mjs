@@ -24,8 +24,8 @@ const input = new Float32Array(3 * size * size).map((_, i) => Math.sin(i * 0.37)
 const scratch = mkdtempSync(join(tmpdir(), 'sparsevit-q8-profile-'));
 const byOp = {};
 const totals = {};
+const weights = prepareGraphWeights({ tensors: randomStateDict('sparsevit-base'), metadata: {} }, BASE_CONFIG);
 for (const dtype of ['fp32', 'q8']) {
-  const weights = prepareGraphWeights({ tensors: randomStateDict('sparsevit-base'), metadata: {} }, BASE_CONFIG);
   const session = await ort.InferenceSession.create(lowerToOnnx(BASE_CONFIG, weights, { dtype }), {
     intraOpNumThreads: threads,
     enableProfiling: true,
