@@ -144,8 +144,8 @@ written is listed).`;
 
 export const TRAIN_USAGE = `Usage: sparsevit train --out <dir> [options]
 
-Trains SparseViT with TensorFlow.js on the CPU (wasm), running the same graph every
-backend infers with. The run folder gets, every few minutes and at the end:
+Trains SparseViT on the CPU with ONNX Runtime (the training step, gradients included,
+lowered to ONNX from the same graph every backend infers with) or TensorFlow.js. The run folder gets, every few minutes and at the end:
   checkpoint.safetensors   weights, AdamW state, step, settings, history (--resume)
   model.safetensors        inference weights (authors' key layout, config in metadata)
   model-fp16.safetensors   the same in float16
@@ -162,8 +162,8 @@ Options:
       --config <file>            A config JSON instead of a preset
       --init <weights>           Start from these weights (.pth, .safetensors): fine-tuning
       --steps <n>                Optimizer steps (default 2000; with --resume: extend the run)
-      --batch <n>                Images per micro-batch (default 4; 8 at 256x256 overflows
-                                 the wasm heap)
+      --batch <n>                Images per micro-batch (default 4; on wasm, 8 at 256x256
+                                 overflows its heap)
       --accumulate <n>           Micro-batches per optimizer step (default 2)
       --lr <x>                   Peak learning rate (default 2e-4, the authors')
       --min-lr <x>               Final learning rate of the cosine decay (default 5e-7)
@@ -175,7 +175,9 @@ Options:
       --validate-every <n>       Steps between validations (default 100)
       --val-count <n>            Validation images (default 32)
       --checkpoint-minutes <x>   Minutes between checkpoints (default 3)
-      --backend <wasm|cpu>       TensorFlow.js backend (default wasm)
+      --backend <ort|wasm|cpu>   ort: ONNX Runtime CPU (default; about 10x tfjs-wasm);
+                                 wasm or cpu: TensorFlow.js. May change on --resume
+      --threads <n>              ONNX Runtime threads (default: every core)
       --out <dir>                Run folder (required)
       --resume                   Continue the run in --out from its checkpoint
   -h, --help                     Show this help

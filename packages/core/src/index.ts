@@ -19,7 +19,7 @@ export { FEATURE_NAMES, sparseViTGraph, type FeatureName, type SparseViTGraphOpt
 export { alterSparse, alterUnsparse } from './graph/sparse-attention-block';
 export { expectedStateDict, type ExpectedTensor } from './graph/state-dict-layout';
 export { prepareGraphWeights, validateStateDict, type PrepareGraphWeightsOptions } from './graph/prepare-graph-weights';
-export { graphCost, type GraphCost } from './graph/graph-cost';
+export { CostOps, graphCost, type GraphCost } from './graph/graph-cost';
 
 export { DTYPE_BYTES, numel, type DType, type TensorCheck, type TensorInfo, type TensorStore, type WeightTensor } from './weights/tensor';
 export { blobSource, bytesSource, type ByteSource } from './weights/byte-source';

@@ -35,3 +35,15 @@ export {
   type OnnxModelSource,
 } from './build-onnx-model';
 export { ortSessionBackend, type OrtSessionBackendOptions } from './ort-session-backend';
+export {
+  DifferentiableOnnxOps,
+  LOGITS_NAME,
+  LOSS_NAME,
+  MASK_NAME,
+  bilinearMatrix,
+  gradientName,
+  lowerTrainingGraph,
+  type TrainingGraph,
+  type TrainingGraphLoss,
+  type TrainingGraphOptions,
+} from './training-graph';

@@ -170,7 +170,8 @@ function encodeModel(config: SparseViTConfig, builder: OnnxGraphBuilder, options
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
 }
 
-function valueInfo(name: string, dims: (number | string)[]): OnnxProto.IValueInfoProto {
+/** A float32 graph input or output of `dims` (a string is a named dynamic dimension). */
+export function valueInfo(name: string, dims: (number | string)[]): OnnxProto.IValueInfoProto {
   return {
     name,
     type: {

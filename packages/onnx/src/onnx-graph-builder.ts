@@ -123,13 +123,24 @@ export class OnnxGraphBuilder implements TensorOps<string> {
   /** Spatial `[height, width]` of NCHW maps, where known (the map-layout int8 convs reshape). */
   private readonly sides = new Map<string, readonly [number, number]>();
 
+  /**
+   * With `weightsAsInputs`, the weights the graph reads become graph inputs (in reading order,
+   * with their shapes) instead of initializers: a training step feeds the current weights on
+   * every run. Only `fp32` stores no weight data at all.
+   */
+  readonly weightInputs: { name: string; shape: readonly number[] }[] = [];
+  private readonly weightsAsInputs: boolean;
+
   constructor(
     private readonly weights: GraphWeights,
     dtype: OnnxDtype | OnnxWeightStorage = 'fp32',
     private readonly external?: ExternalDataLayout,
     private readonly q8Target: Q8Target = 'cpu',
+    options: { weightsAsInputs?: boolean } = {},
   ) {
     this.dtype = dtype === 'float32' ? 'fp32' : dtype === 'float16' ? 'fp16' : dtype;
+    this.weightsAsInputs = options.weightsAsInputs ?? false;
+    if (this.weightsAsInputs && this.dtype !== 'fp32') throw new SparseViTError('INVALID_ARGUMENT', `weights can be graph inputs in fp32 only, not ${this.dtype}`);
   }
 
   /**
@@ -158,6 +169,12 @@ export class OnnxGraphBuilder implements TensorOps<string> {
 
   private floatWeight(name: string): string {
     let value = this.weightValues.get(name);
+    if (value === undefined && this.weightsAsInputs) {
+      this.weightInputs.push({ name, shape: this.graphWeight(name).shape });
+      this.weightValues.set(name, name);
+      this.weightShapes.set(name, this.graphWeight(name).shape);
+      return name;
+    }
     if (value === undefined) {
       const w = this.graphWeight(name);
       const half = this.dtype !== 'fp32';
@@ -364,11 +381,16 @@ export class OnnxGraphBuilder implements TensorOps<string> {
     ]);
   }
 
-  private node(opType: string, inputs: string[], attribute: Attribute[] = []): string {
+  /**
+   * Appends a node `opType(inputs)` and returns its output's name. Public for graphs built on top
+   * of the lowering (the training step adds its gradient nodes with it).
+   */
+  node(opType: string, inputs: string[], attribute: Attribute[] = []): string {
     return this.nodeN(opType, inputs, 1, attribute)[0];
   }
 
-  private nodeN(opType: string, inputs: string[], outputCount: number, attribute: Attribute[] = []): string[] {
+  /** `node` with `outputCount` outputs. */
+  nodeN(opType: string, inputs: string[], outputCount: number, attribute: Attribute[] = []): string[] {
     // A q8 weight used other than by a product it can quantize is stored float.
     inputs = inputs.map((v) => (this.deferred.delete(v) ? this.floatWeight(v) : v));
     const id = this.counter++;
@@ -416,7 +438,8 @@ export class OnnxGraphBuilder implements TensorOps<string> {
     });
   }
 
-  private int64Constant(values: readonly number[]): string {
+  /** An int64 tensor constant (deduplicated by value). */
+  int64Constant(values: readonly number[]): string {
     const key = `i64:${values.join(',')}`;
     let name = this.constants.get(key);
     if (!name) {
@@ -441,7 +464,8 @@ export class OnnxGraphBuilder implements TensorOps<string> {
     return name;
   }
 
-  private floatTensorConstant(values: readonly number[], dims: number[] = [values.length]): string {
+  /** A float32 tensor constant of `dims` (deduplicated by value). */
+  floatTensorConstant(values: readonly number[], dims: number[] = [values.length]): string {
     const key = `f32:${dims.join('x')}:${values.join(',')}`;
     let name = this.constants.get(key);
     if (!name) {
@@ -452,21 +476,23 @@ export class OnnxGraphBuilder implements TensorOps<string> {
     return name;
   }
 
-  private floatConstant(value: number): string {
+  /** A float32 scalar constant. */
+  floatConstant(value: number): string {
     return this.floatTensorConstant([value], []);
   }
 }
 
-function int(name: string, i: number): Attribute {
+/** ONNX node attributes, for `node` and `nodeN`. */
+export function int(name: string, i: number): Attribute {
   return { name, type: onnx.AttributeProto.AttributeType.INT, i };
 }
-function ints(name: string, values: readonly number[]): Attribute {
+export function ints(name: string, values: readonly number[]): Attribute {
   return { name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...values] };
 }
-function float(name: string, f: number): Attribute {
+export function float(name: string, f: number): Attribute {
   return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f };
 }
-function str(name: string, s: string): Attribute {
+export function str(name: string, s: string): Attribute {
   return { name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(s) };
 }
 

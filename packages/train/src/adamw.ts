@@ -37,10 +37,7 @@ export class AdamW {
     private readonly params: ReadonlyMap<string, tfc.Variable>,
     options: AdamWOptions = {},
   ) {
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.999;
-    this.epsilon = options.epsilon ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0.05;
+    ({ beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay } = adamwDefaults(options));
     for (const [name, p] of params) {
       this.m.set(name, tf.variable(tf.zerosLike(p), false));
       this.v.set(name, tf.variable(tf.zerosLike(p), false));
@@ -95,4 +92,31 @@ export class AdamW {
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
   }
+}
+
+/**
+ * The same AdamW step as `AdamW.apply`, on plain arrays (the ONNX Runtime trainer keeps its
+ * parameters in JavaScript): updates `param`, `slot.m` and `slot.v` in place for optimizer step
+ * `step` (1-based, the `t` of the bias correction). `decay`: the parameter has rank >= 2.
+ */
+export function adamwUpdate(param: Float32Array, grad: Float32Array, slot: AdamWSlot, lr: number, step: number, options: Required<AdamWOptions>, decay: boolean): void {
+  const { beta1, beta2, epsilon, weightDecay } = options;
+  const c1 = 1 - beta1 ** step;
+  const sqrtC2 = Math.sqrt(1 - beta2 ** step);
+  const keep = decay && weightDecay > 0 ? 1 - lr * weightDecay : 1;
+  const stepSize = lr / c1;
+  const { m, v } = slot;
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i];
+    const mi = beta1 * m[i] + (1 - beta1) * g;
+    const vi = beta2 * v[i] + (1 - beta2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    param[i] = param[i] * keep - (mi / (Math.sqrt(vi) / sqrtC2 + epsilon)) * stepSize;
+  }
+}
+
+/** `AdamWOptions` with the defaults of `AdamW` filled in. */
+export function adamwDefaults(options: AdamWOptions = {}): Required<AdamWOptions> {
+  return { beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999, epsilon: options.epsilon ?? 1e-8, weightDecay: options.weightDecay ?? 0.05 };
 }

@@ -36,6 +36,15 @@ export interface StepResult {
   step: number;
 }
 
+/** Refuses a batch whose arrays do not hold `n` images and masks of the config's size. */
+export function checkTrainingBatch(config: SparseViTConfig, batch: TrainingBatch): void {
+  const s = config.img_size;
+  const expected = batch.n * s * s;
+  if (!Number.isInteger(batch.n) || batch.n < 1 || batch.images.length !== 3 * expected || batch.masks.length !== expected) {
+    throw new SparseViTError('INVALID_ARGUMENT', `a batch of ${batch.n} needs ${3 * expected} image and ${expected} mask values, got ${batch.images.length} and ${batch.masks.length}`);
+  }
+}
+
 /** What a checkpoint holds besides the parameters: optimizer moments and step. */
 export interface TrainerState {
   weights: Map<string, GraphWeight>;
@@ -80,11 +89,8 @@ export class Trainer {
   }
 
   private input(batch: TrainingBatch): { x: tfc.Tensor; y: tfc.Tensor } {
+    checkTrainingBatch(this.config, batch);
     const s = this.config.img_size;
-    const expected = batch.n * s * s;
-    if (batch.n < 1 || batch.images.length !== 3 * expected || batch.masks.length !== expected) {
-      throw new SparseViTError('INVALID_ARGUMENT', `a batch of ${batch.n} needs ${3 * expected} image and ${expected} mask values, got ${batch.images.length} and ${batch.masks.length}`);
-    }
     return { x: this.tf.tensor4d(batch.images, [batch.n, 3, s, s]), y: this.tf.tensor4d(batch.masks, [batch.n, 1, s, s]) };
   }
 

@@ -1,5 +1,18 @@
-import { SparseViTError, imageAuc, maxScore, pixelF1 } from '@sparsevit/core';
-import type { StepResult, Trainer, TrainingBatch } from './trainer';
+import { SparseViTError, imageAuc, maxScore, pixelF1, type SparseViTConfig } from '@sparsevit/core';
+import type { StepResult, TrainingBatch } from './trainer';
+
+/**
+ * What a training run drives: `Trainer` (TensorFlow.js, synchronous) and `OrtTrainer` (ONNX
+ * Runtime, asynchronous) both are one.
+ */
+export interface TrainingEngine {
+  readonly config: SparseViTConfig;
+  /** Optimizer steps taken so far. */
+  readonly step: number;
+  trainStep(microBatches: readonly TrainingBatch[]): StepResult | Promise<StepResult>;
+  loss(batch: TrainingBatch): number | Promise<number>;
+  predict(images: Float32Array, n: number): { probability: Float32Array; logits: Float32Array } | Promise<{ probability: Float32Array; logits: Float32Array }>;
+}
 
 /** Validation figures at one point of a run (pixel F1 at 0.5 averaged over manipulated images, image AUC). */
 export interface ValidationPoint {
@@ -24,7 +37,7 @@ export interface ValidationSet {
 }
 
 export interface TrainingRunOptions {
-  trainer: Trainer;
+  trainer: TrainingEngine;
   /** Optimizer steps the run should reach (a resumed run continues from `trainer.step`). */
   steps: number;
   /** The micro-batches of optimizer step `step` (0-based): a pure function of `step` for reproducible runs. */
@@ -51,15 +64,15 @@ export interface TrainingRunResult {
 }
 
 /** Validation: pixel F1 at 0.5 over the manipulated images, image AUC from the max score, and the loss. */
-export function validate(trainer: Trainer, set: ValidationSet): ValidationPoint {
+export async function validate(trainer: TrainingEngine, set: ValidationSet): Promise<ValidationPoint> {
   const size = trainer.config.img_size * trainer.config.img_size;
   const f1s: number[] = [];
   const scores: number[] = [];
   const labels: number[] = [];
   let loss = 0;
   for (const batch of set.batches) {
-    loss += trainer.loss(batch) * batch.n;
-    const { probability } = trainer.predict(batch.images, batch.n);
+    loss += (await trainer.loss(batch)) * batch.n;
+    const { probability } = await trainer.predict(batch.images, batch.n);
     for (let i = 0; i < batch.n; i++) {
       const prob = probability.subarray(i * size, (i + 1) * size);
       const gt = batch.masks.subarray(i * size, (i + 1) * size);
@@ -100,7 +113,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     next = trainer.step + 1 < steps ? options.batches(trainer.step + 1) : undefined;
     let result: StepResult;
     try {
-      result = trainer.trainStep(batches);
+      result = await trainer.trainStep(batches);
     } catch (error) {
       await next?.catch(() => undefined);
       throw error;
@@ -108,7 +121,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     const images = batches.reduce((n, b) => n + b.n, 0);
     options.onStep?.({ step: result.step, loss: result.loss, lr: result.lr, imagesPerSecond: images / ((performance.now() - started) / 1000) });
     const every = options.validateEvery;
-    if (options.validation && every && (result.step % every === 0 || result.step === steps)) options.onValidation?.(validate(trainer, options.validation));
+    if (options.validation && every && (result.step % every === 0 || result.step === steps)) options.onValidation?.(await validate(trainer, options.validation));
     if (performance.now() - lastCheckpoint >= checkpointMs && trainer.step < steps) {
       await options.saveCheckpoint('interval');
       lastCheckpoint = performance.now();

@@ -31,6 +31,7 @@ const TRAIN_OPTIONS = {
   'validate-every': { type: 'string' },
   'val-count': { type: 'string' },
   backend: { type: 'string' },
+  threads: { type: 'string' },
 } as const;
 
 /** Everything that defines a run; stored in its checkpoint so `--resume` continues the same run. */
@@ -48,7 +49,8 @@ export interface TrainSettings {
   loss?: 'bce' | 'bce+dice';
   seed: number;
   init: string | null;
-  backend: 'wasm' | 'cpu';
+  /** `ort`: ONNX Runtime CPU; `wasm`, `cpu`: TensorFlow.js. */
+  backend: 'ort' | 'wasm' | 'cpu';
   checkpointMinutes: number;
   validateEvery: number;
   valCount: number;
@@ -69,8 +71,7 @@ export const REPORT_FILE = 'train-report.html';
 function parseSettings(values: Record<string, string | boolean | undefined>): TrainSettings {
   const num = (name: keyof typeof TRAIN_OPTIONS, rules: { integer?: boolean; min?: number; max?: number } = {}) => numberOption('train', name, values[name] as string | undefined, rules);
   const steps = num('steps', { integer: true, min: 1 }) ?? 2000;
-  const backend = (values.backend as string | undefined) ?? 'wasm';
-  if (backend !== 'wasm' && backend !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got "${backend}"`, 'train');
+  const backend = parseBackend(values.backend as string | undefined) ?? 'ort';
   const loss = (values.loss as string | undefined) ?? 'bce';
   if (loss !== 'bce' && loss !== 'bce+dice') throw new UsageError(`--loss must be bce or bce+dice, got "${loss}"`, 'train');
   return {
@@ -93,6 +94,12 @@ function parseSettings(values: Record<string, string | boolean | undefined>): Tr
   };
 }
 
+function parseBackend(value: string | undefined): TrainSettings['backend'] | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'ort' && value !== 'wasm' && value !== 'cpu') throw new UsageError(`--backend must be ort, wasm or cpu, got "${value}"`, 'train');
+  return value;
+}
+
 async function openSource(spec: string, config: SparseViTConfig, seed: number, defaultSplit: 'train' | 'val') {
   const { synthSource, datasetSource } = await import('../train/training-data');
   if (spec.startsWith('synth:')) {
@@ -112,7 +119,6 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const out = resolve(values.out);
   const checkpointPath = join(out, CHECKPOINT_FILE);
   const train = await import('@sparsevit/train');
-  const tf = await import('@tensorflow/tfjs-core');
 
   // Settings and config: from the checkpoint when resuming, from the flags otherwise.
   let settings: TrainSettings;
@@ -128,8 +134,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     resumed = await train.decodeCheckpoint<RunState>(bytes);
     config = resumed.config;
     settings = resumed.run.settings;
-    // A resumed run may be extended: --steps is the only flag that may change.
+    // A resumed run may be extended (--steps) and move between engines (--backend: both take
+    // the same steps from the same checkpoint); nothing else may change.
     if (values.steps !== undefined) settings = { ...settings, steps: parseSettings(values).steps };
+    settings = { ...settings, backend: parseBackend(values.backend as string | undefined) ?? settings.backend };
   } else {
     settings = parseSettings(values);
     // --config as detect and eval read it (a JSON file or a preset name), else --preset.
@@ -138,12 +146,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   await mkdir(out, { recursive: true });
 
-  // The engine: tfjs wasm (XNNPACK, with the training kernels @sparsevit/train registers) or cpu.
-  if (settings.backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-  else await import('@tensorflow/tfjs-backend-cpu');
-  await tf.setBackend(settings.backend);
-  await tf.ready();
-
+  const threads = numberOption('train', 'threads', values.threads as string | undefined, { integer: true, min: 1, max: 256 });
   // Starting weights: a checkpoint, --init (any weights file: fine-tuning), or a fresh init.
   let weights;
   if (resumed) weights = resumed.state.weights;
@@ -158,14 +161,21 @@ export async function trainCommand(argv: string[]): Promise<number> {
     }
   } else weights = prepareGraphWeights(train.initialStateDict(config, settings.seed), config, { consume: true });
 
-  const trainer = new train.Trainer({
-    tf: tf as never,
-    config,
-    weights,
-    weightDecay: settings.weightDecay,
-    loss: settings.loss ?? 'bce',
-    schedule: { lr: settings.lr, minLr: settings.minLr, warmupSteps: settings.warmupSteps, totalSteps: settings.steps },
-  });
+  const schedule = { lr: settings.lr, minLr: settings.minLr, warmupSteps: settings.warmupSteps, totalSteps: settings.steps };
+  const common = { config, weights, weightDecay: settings.weightDecay, loss: settings.loss ?? 'bce', schedule } as const;
+  let trainer: import('@sparsevit/train').OrtTrainer | import('@sparsevit/train').Trainer;
+  if (settings.backend === 'ort') {
+    const ort = await import('onnxruntime-node');
+    trainer = new train.OrtTrainer({ ...common, ort, sessionOptions: threads ? { intraOpNumThreads: threads } : undefined });
+  } else {
+    // TensorFlow.js: wasm (XNNPACK, with the training kernels @sparsevit/train registers) or cpu.
+    const tf = await import('@tensorflow/tfjs-core');
+    if (settings.backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    else await import('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend(settings.backend);
+    await tf.ready();
+    trainer = new train.Trainer({ ...common, tf: tf as never });
+  }
   if (resumed) trainer.restore(resumed.state);
   const state: RunState = resumed?.run ?? { settings, history: [], validation: [], wallSeconds: 0 };
   state.settings = settings;
@@ -187,7 +197,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const progress = createProgress(settings.steps, process.stderr, { alreadyDone: trainer.step, label: 'train' });
   const report = async (status: string) => {
     const sample = validation.batches[0];
-    const samples = sample ? { batch: sample, probability: trainer.predict(sample.images, sample.n).probability } : undefined;
+    const samples = sample ? { batch: sample, probability: (await trainer.predict(sample.images, sample.n)).probability } : undefined;
     const html = await renderTrainReport({
       title: `sparsevit train: ${out}`,
       settings: { ...settings, sparsevit: version },
@@ -266,7 +276,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    trainer.dispose();
+    await trainer.dispose();
     await source.close();
     await valSource.close();
   }

@@ -39,9 +39,15 @@ function broadcast(a: Shape, b: Shape, op: string): number[] {
 /**
  * A `TensorOps` over shapes: it runs no arithmetic, it tracks every value's shape and adds up
  * what each op would cost. Because it is driven by `sparseViTGraph`, the count follows the graph
- * the backends actually run (after the preparation folds), not a separate formula.
+ * the backends actually run (after the preparation folds), not a separate formula. Recording
+ * backends that need static shapes (the ONNX training lowering) run it beside themselves.
+ *
+ * ```ts
+ * const shapes = new CostOps(weights);
+ * shapes.conv2d([1, 3, 256, 256], shapes.weight('encoder_net.patch_embed1.proj.weight'), undefined, { stride: 4, padding: 0, groups: 1 }); // [1, embed_dim[0], img_size / 4, img_size / 4]
+ * ```
  */
-class CostOps implements TensorOps<Shape> {
+export class CostOps implements TensorOps<Shape> {
   macs = { conv2d: 0, matmul: 0 };
   elementwise = 0;
 
