@@ -97,6 +97,24 @@ describe('sparsevit train', () => {
     expect(await losses(killed)).toEqual(await losses(straight));
   });
 
+  it('a checkpoint moves between engines: resumed on tfjs-wasm (--backend wasm), a run continues with the losses ONNX Runtime gives (<= 1e-4 relative)', async () => {
+    const root = await tempDir('train-engines');
+    const first = join(root, 'ort');
+    expect((await runCli([...baseArgs(first, 3), '--backend', 'ort'])).code).toBe(0);
+    const second = join(root, 'wasm');
+    await mkdir(second);
+    for (const f of readdirSync(first)) await copyFile(join(first, f), join(second, f));
+    const onOrt = await runCli(['train', '--resume', '--out', first, '--steps', '6']);
+    const onWasm = await runCli(['train', '--resume', '--out', second, '--steps', '6', '--backend', 'wasm']);
+    expect(onOrt.code, onOrt.stderr).toBe(0);
+    expect(onWasm.code, onWasm.stderr).toBe(0);
+    expect(onWasm.stderr).toContain('wasm, batch 2');
+    const [a, b] = [await losses(first), await losses(second)];
+    expect(a.length).toBe(6);
+    expect(b.slice(0, 3)).toEqual(a.slice(0, 3));
+    for (let i = 3; i < 6; i++) expect(Math.abs(a[i] - b[i]) / a[i], `step ${i + 1}`).toBeLessThanOrEqual(1e-4);
+  });
+
   it('a full disk when the next checkpoint is written is a clear IO_ERROR, and the last good checkpoint is kept whole', async () => {
     const root = await tempDir('train-full');
     const first = join(root, 'first');
@@ -148,6 +166,9 @@ describe('sparsevit train', () => {
     const badLoss = await runCli(['train', '--out', '/tmp/x', '--loss', 'focal']);
     expect(badLoss.code).toBe(2);
     expect(badLoss.stderr).toContain('--loss must be bce or bce+dice');
+    const badBackend = await runCli(['train', '--out', '/tmp/x', '--backend', 'tpu']);
+    expect(badBackend.code).toBe(2);
+    expect(badBackend.stderr).toContain('--backend must be ort, wasm or cpu');
     const missing = await runCli(['train', '--resume', '--out', join(await tempDir('train-none'), 'nothing')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no checkpoint');
