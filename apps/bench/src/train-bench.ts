@@ -6,6 +6,7 @@
 // all on the `small` preset (the default model's config) at 256x256, measured in this run. Each
 // engine runs in this process one after the other, after one warm-up step; figures are medians,
 // and the last column is each engine against tfjs-wasm.
+import { availableParallelism } from 'node:os';
 import { SMALL_CONFIG, graphCost, prepareGraphWeights } from '@sparsevit/core';
 import { lowerToOnnx } from '@sparsevit/onnx';
 import { OrtTrainer, Trainer, initialStateDict } from '@sparsevit/train';
@@ -55,7 +56,8 @@ const rows: { engine: string; trainImgS: number; inferImgS: number }[] = [];
 const schedule = { lr: 1e-4, minLr: 1e-6, warmupSteps: 1, totalSteps: 1000 };
 for (const engine of values.engines!.split(',')) {
   if (engine === 'ort') {
-    const trainer = new OrtTrainer({ ort, config, weights, schedule });
+    // As `sparsevit train` runs it: a thread per core (ONNX Runtime's default is one per physical core).
+    const trainer = new OrtTrainer({ ort, config, weights, schedule, sessionOptions: { intraOpNumThreads: availableParallelism() } });
     const trainMs = await timed(steps, () => trainer.trainStep([{ images, masks, n }]));
     const inferMs = await timed(steps, () => trainer.predict(images, n));
     await trainer.dispose();
