@@ -20,6 +20,7 @@ export { alterSparse, alterUnsparse } from './graph/sparse-attention-block';
 export { expectedStateDict, type ExpectedTensor } from './graph/state-dict-layout';
 export { prepareGraphWeights, validateStateDict, type PrepareGraphWeightsOptions } from './graph/prepare-graph-weights';
 export { CostOps, graphCost, type GraphCost } from './graph/graph-cost';
+export { bilinearResizeMatrix } from './graph/bilinear-resize-matrix';
 
 export { DTYPE_BYTES, numel, type DType, type TensorCheck, type TensorInfo, type TensorStore, type WeightTensor } from './weights/tensor';
 export { blobSource, bytesSource, type ByteSource } from './weights/byte-source';

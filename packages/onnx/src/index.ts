@@ -40,7 +40,6 @@ export {
   LOGITS_NAME,
   LOSS_NAME,
   MASK_NAME,
-  bilinearMatrix,
   gradientName,
   lowerTrainingGraph,
   type TrainingGraph,

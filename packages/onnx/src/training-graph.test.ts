@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fixturePath, tinyCases } from '@sparsevit/fixtures';
-import { prepareGraphWeights, readSafetensors, toFloat32, validateConfig, type GraphWeights } from '@sparsevit/core';
+import { bilinearResizeMatrix, prepareGraphWeights, readSafetensors, toFloat32, validateConfig, type GraphWeights } from '@sparsevit/core';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { onnx } from './onnx-proto';
-import { bilinearMatrix, DifferentiableOnnxOps, gradientName, lowerTrainingGraph } from './training-graph';
+import { DifferentiableOnnxOps, gradientName, lowerTrainingGraph } from './training-graph';
 
 const config = validateConfig(JSON.parse(readFileSync(fixturePath('sparsevit-tiny', 'config.json'), 'utf8')));
 
@@ -68,7 +68,7 @@ describe('lowerTrainingGraph', () => {
     // 4 -> 16 (the head's upsampling) and 5 -> 3 (a downsampling, for the clamped edges).
     for (const [from, to] of [[4, 16], [5, 3]] as const) {
       const x = Float32Array.from({ length: from * from }, (_, i) => Math.sin(i * 1.7));
-      const m = bilinearMatrix(from, to);
+      const m = bilinearResizeMatrix(from, to);
       const want = new Float32Array(to * to);
       for (let r = 0; r < to; r++) for (let c = 0; c < to; c++) {
         let sum = 0;

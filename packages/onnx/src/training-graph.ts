@@ -1,4 +1,5 @@
 import {
+  bilinearResizeMatrix,
   CONFIG_METADATA_KEY,
   CostOps,
   SparseViTError,
@@ -280,8 +281,8 @@ export class DifferentiableOnnxOps implements TensorOps<string> {
         // The resize is out = Ry x Rx^T per map; its adjoint is Ry^T g Rx.
         const [h, w] = entry.from;
         const [oh, ow] = entry.to;
-        const rx = this.builder.floatTensorConstant(bilinearMatrix(w, ow), [ow, w]);
-        const ryT = this.builder.floatTensorConstant(transposeMatrix(bilinearMatrix(h, oh), oh, h), [h, oh]);
+        const rx = this.builder.floatTensorConstant(Array.from(bilinearResizeMatrix(w, ow)), [ow, w]);
+        const ryT = this.builder.floatTensorConstant(transposeMatrix(bilinearResizeMatrix(h, oh), oh, h), [h, oh]);
         contribute(entry.x, this.node('MatMul', [ryT, this.node('MatMul', [g, rx])]));
         return;
       }
@@ -373,25 +374,7 @@ export class DifferentiableOnnxOps implements TensorOps<string> {
   }
 }
 
-/**
- * The `[out, in]` matrix of 1-D bilinear resampling with half-pixel centres and no anti-aliasing
- * (`F.interpolate(..., align_corners=False)`: source `(d + 0.5) in / out - 0.5`, clamped at 0).
- */
-export function bilinearMatrix(inSize: number, outSize: number): number[] {
-  const m = new Array<number>(outSize * inSize).fill(0);
-  const scale = inSize / outSize;
-  for (let d = 0; d < outSize; d++) {
-    const src = Math.max(0, (d + 0.5) * scale - 0.5);
-    const i0 = Math.min(Math.floor(src), inSize - 1);
-    const i1 = Math.min(i0 + 1, inSize - 1);
-    const l1 = src - i0;
-    m[d * inSize + i0] += 1 - l1;
-    m[d * inSize + i1] += l1;
-  }
-  return m;
-}
-
-function transposeMatrix(m: number[], rows: number, columns: number): number[] {
+function transposeMatrix(m: Float32Array, rows: number, columns: number): number[] {
   const t = new Array<number>(m.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) t[c * rows + r] = m[r * columns + c];
   return t;

@@ -7,7 +7,7 @@ import { initialStateDict } from './initial-weights';
 import type { TrainingLoss } from './loss';
 import { OrtTrainer } from './ort-trainer';
 import { Random } from './random';
-import { maxAbsDiff, syntheticBatch, tf, tinyConfig, tinyTrainer } from './test-helpers.test-helper';
+import { directionalDerivative, maxAbsDiff, ONE_WEIGHT_PER_LAYER_KIND, syntheticBatch, tf, tinyConfig, tinyTrainer } from './test-helpers.test-helper';
 import { validate } from './training-run';
 
 const schedule = { lr: 1e-3, minLr: 1e-5, warmupSteps: 2, totalSteps: 20 };
@@ -69,37 +69,14 @@ describe('OrtTrainer (the training step lowered to ONNX, run by ONNX Runtime)', 
     const { grads } = await trainer.gradients(batch);
     const weights = trainer.graphWeights();
     const random = new Random(17);
-    const names = [
-      'encoder_net.patch_embed1.proj.weight',
-      'encoder_net.blocks1.0.attn.weight',
-      'encoder_net.blocks1.0.conv1.weight',
-      'encoder_net.blocks3.2.attn.qkv.weight',
-      'encoder_net.blocks3.7.mlp.dwconv.dwconv.weight',
-      'encoder_net.blocks4.1.norm1.weight',
-      'lmu.gamma5',
-      'lmu.conv_last.weight',
-    ];
     try {
-      for (const name of names) {
-        // As in trainer.test.ts: the derivative along v = unit(g + r), Richardson-extrapolated.
-        const g = grads.get(name) as Float32Array;
-        const gNorm = Math.hypot(...g);
-        const r = Float32Array.from(g, () => random.normal());
-        const rNorm = Math.hypot(...r);
-        const v = Float32Array.from(g, (x, i) => x + (r[i] * gNorm) / rNorm);
-        const vNorm = Math.hypot(...v);
-        for (let i = 0; i < v.length; i++) v[i] /= vNorm;
-        const analytic = g.reduce((sum, x, i) => sum + x * v[i], 0);
-        const at = async (h: number) => {
+      for (const name of ONE_WEIGHT_PER_LAYER_KIND) {
+        const { analytic, fd, rel } = await directionalDerivative(grads.get(name) as Float32Array, random, (v, h) => {
           const w = new Map(weights);
           w.set(name, { shape: weights.get(name)!.shape, data: Float32Array.from(weights.get(name)!.data, (x, i) => x + h * v[i]) });
           probe.restore({ weights: w, optimizer: new Map(), step: 0 });
           return probe.loss(batch);
-        };
-        const h = 2e-2;
-        const central = async (step: number) => ((await at(step)) - (await at(-step))) / (2 * step);
-        const fd = (4 * (await central(h / 2)) - (await central(h))) / 3;
-        const rel = Math.abs(fd - analytic) / Math.max(Math.abs(fd), Math.abs(analytic));
+        });
         expect(Math.abs(analytic)).toBeGreaterThan(1e-4);
         expect(rel, `${name}: analytic ${analytic}, finite difference ${fd}`).toBeLessThanOrEqual(1e-2);
       }

@@ -1,3 +1,4 @@
+import { bilinearResizeMatrix } from '@sparsevit/core';
 import type { Tfjs } from '@sparsevit/tfjs';
 import type * as tfc from '@tensorflow/tfjs-core';
 
@@ -11,30 +12,15 @@ import type * as tfc from '@tensorflow/tfjs-core';
  * cpu and wasm.
  *
  * The resize is linear and separable, `Y = R_h X R_w^T` per channel, so its exact adjoint is
- * `dX = R_h^T dY R_w`, with the interpolation matrices built here from the forward rule
- * (`src = max((dst + 0.5) * in / out - 0.5, 0)`, neighbours `floor(src)` and the next one, clamped)
- * and applied as two plain MatMuls.
+ * `dX = R_h^T dY R_w`, with core's `bilinearResizeMatrix` (the forward rule) applied as two
+ * plain MatMuls.
  */
-function interpolationMatrix(outSize: number, inSize: number): Float32Array {
-  const m = new Float32Array(outSize * inSize);
-  const scale = inSize / outSize;
-  for (let o = 0; o < outSize; o++) {
-    const src = Math.max((o + 0.5) * scale - 0.5, 0);
-    const i0 = Math.min(Math.floor(src), inSize - 1);
-    const i1 = Math.min(i0 + 1, inSize - 1);
-    const frac = src - i0;
-    m[o * inSize + i0] += 1 - frac;
-    m[o * inSize + i1] += frac;
-  }
-  return m;
-}
-
 /** `dX` for `dY` of a half-pixel bilinear resize of NHWC `[b, h, w, c]` images. */
 function halfPixelResizeAdjoint(tf: Tfjs, dy: tfc.Tensor, imageShape: number[]): tfc.Tensor {
   const [b, h, w, c] = imageShape;
   const [, oh, ow] = dy.shape;
-  const rw = tf.tensor2d(interpolationMatrix(ow, w), [ow, w]);
-  const rh = tf.tensor2d(interpolationMatrix(oh, h), [oh, h]);
+  const rw = tf.tensor2d(bilinearResizeMatrix(w, ow), [ow, w]);
+  const rh = tf.tensor2d(bilinearResizeMatrix(h, oh), [oh, h]);
   // [b, oh, ow, c] -> [b, c, oh, ow] -> x R_w -> [b, c, oh, w] -> swap -> x R_h -> [b, c, w, h].
   const planes = tf.reshape(tf.transpose(dy, [0, 3, 1, 2]), [b * c * oh, ow]);
   const alongW = tf.reshape(tf.matMul(planes, rw), [b * c, oh, w]);

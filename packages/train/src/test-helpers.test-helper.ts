@@ -56,3 +56,39 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+/**
+ * The derivative of the loss along `v = unit(g + r)` (`r` random, of `g`'s norm), analytic (`g . v`)
+ * and by a Richardson extrapolation of two central differences of `lossAt` (which cancels their
+ * O(h^2) error), with their relative error: a large, well-resolved loss change in float32 that
+ * still tests the gradient's direction (a wrong `g` disagrees with the loss along `v`).
+ */
+export async function directionalDerivative(
+  g: Float32Array,
+  random: Random,
+  lossAt: (v: Float32Array, h: number) => number | Promise<number>,
+  h = 2e-2,
+): Promise<{ analytic: number; fd: number; rel: number }> {
+  const gNorm = Math.hypot(...g);
+  const r = Float32Array.from(g, () => random.normal());
+  const rNorm = Math.hypot(...r);
+  const v = Float32Array.from(g, (x, i) => x + (r[i] * gNorm) / rNorm);
+  const vNorm = Math.hypot(...v);
+  for (let i = 0; i < v.length; i++) v[i] /= vNorm;
+  const analytic = g.reduce((sum, x, i) => sum + x * v[i], 0);
+  const central = async (step: number) => ((await lossAt(v, step)) - (await lossAt(v, -step))) / (2 * step);
+  const fd = (4 * (await central(h / 2)) - (await central(h))) / 3;
+  return { analytic, fd, rel: Math.abs(fd - analytic) / Math.max(Math.abs(fd), Math.abs(analytic)) };
+}
+
+/** One weight of each kind of layer of the tiny config: what the finite-difference tests probe. */
+export const ONE_WEIGHT_PER_LAYER_KIND = [
+  'encoder_net.patch_embed1.proj.weight', // dense strided conv
+  'encoder_net.blocks1.0.attn.weight', // depthwise 5x5
+  'encoder_net.blocks1.0.conv1.weight', // 1x1 conv as MatMul, BatchNorm folded
+  'encoder_net.blocks3.2.attn.qkv.weight', // attention
+  'encoder_net.blocks3.7.mlp.dwconv.dwconv.weight', // depthwise 3x3 on tokens
+  'encoder_net.blocks4.1.norm1.weight', // LayerNorm
+  'lmu.gamma5', // fusion head scale
+  'lmu.conv_last.weight',
+];

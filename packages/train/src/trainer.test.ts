@@ -9,7 +9,7 @@ import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { exportInferenceWeights, graphWeightsToStateDict } from './export-state-dict';
 import { initialStateDict } from './initial-weights';
 import { learningRate } from './lr-schedule';
-import { maxAbsDiff, syntheticBatch, tf, tinyConfig, tinyTrainer } from './test-helpers.test-helper';
+import { directionalDerivative, maxAbsDiff, ONE_WEIGHT_PER_LAYER_KIND, syntheticBatch, tf, tinyConfig, tinyTrainer } from './test-helpers.test-helper';
 import { Random } from './random';
 import { Trainer } from './trainer';
 import { runTraining } from './training-run';
@@ -45,32 +45,12 @@ describe('gradients', () => {
     const trainer = tinyTrainer(5);
     const batch = syntheticBatch(2, 9);
     const { grads } = trainer.gradients(batch);
-    const names = [
-      'encoder_net.patch_embed1.proj.weight', // dense strided conv
-      'encoder_net.blocks1.0.attn.weight', // depthwise 5x5
-      'encoder_net.blocks1.0.conv1.weight', // 1x1 conv as MatMul, BatchNorm folded
-      'encoder_net.blocks3.2.attn.qkv.weight', // attention
-      'encoder_net.blocks3.7.mlp.dwconv.dwconv.weight', // depthwise 3x3 on tokens
-      'encoder_net.blocks4.1.norm1.weight', // LayerNorm
-      'lmu.gamma5', // fusion head scale
-      'lmu.conv_last.weight',
-    ];
+    const names = ONE_WEIGHT_PER_LAYER_KIND;
     const weights = trainer.graphWeights();
     const errors: number[] = [];
     const random = new Random(17);
     for (const name of names) {
-      // The directional derivative along v = unit(g + r), r random of |g|'s norm: a large,
-      // well-resolved loss change in float32 that still tests the gradient's direction (a wrong g
-      // disagrees with the loss along v).
-      const g = grads.get(name) as Float32Array;
-      const gNorm = Math.hypot(...g);
-      const r = Float32Array.from(g, () => random.normal());
-      const rNorm = Math.hypot(...r);
-      const v = Float32Array.from(g, (x, i) => x + (r[i] * gNorm) / rNorm);
-      const vNorm = Math.hypot(...v);
-      for (let i = 0; i < v.length; i++) v[i] /= vNorm;
-      const analytic = g.reduce((sum, x, i) => sum + x * v[i], 0);
-      const at = (h: number) => {
+      const { analytic, fd, rel } = await directionalDerivative(grads.get(name) as Float32Array, random, (v, h) => {
         const w = new Map(weights);
         w.set(name, { shape: weights.get(name)!.shape, data: Float32Array.from(weights.get(name)!.data, (x, i) => x + h * v[i]) });
         const t = new Trainer({ tf: tf as never, config: tinyConfig, weights: w, schedule: { lr: 0, minLr: 0, warmupSteps: 0, totalSteps: 1 } });
@@ -79,12 +59,7 @@ describe('gradients', () => {
         } finally {
           t.dispose();
         }
-      };
-      // Richardson extrapolation of two central differences cancels their O(h^2) error.
-      const h = 2e-2;
-      const central = (step: number) => (at(step) - at(-step)) / (2 * step);
-      const fd = (4 * central(h / 2) - central(h)) / 3;
-      const rel = Math.abs(fd - analytic) / Math.max(Math.abs(fd), Math.abs(analytic));
+      });
       errors.push(rel);
       expect(Math.abs(analytic)).toBeGreaterThan(1e-4);
       expect(rel, `${name}: analytic ${analytic}, finite difference ${fd}`).toBeLessThanOrEqual(1e-2);
