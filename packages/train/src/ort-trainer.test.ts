@@ -1,6 +1,7 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { prepareGraphWeights } from '@sparsevit/core';
 import * as ort from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adamwDefaults, adamwUpdate, AdamW } from './adamw';
 import { initialStateDict } from './initial-weights';
@@ -164,6 +165,28 @@ describe('OrtTrainer (the training step lowered to ONNX, run by ONNX Runtime)', 
       await expect(trainer.trainStep([])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     } finally {
       await trainer.dispose();
+    }
+  });
+});
+
+describe('OrtTrainer on onnxruntime-web (the browser runtime; its wasm build, here in Node)', () => {
+  it("gives onnxruntime-node's gradients (<= 1e-4 of each tensor's max) and lowers the loss over a few steps", async () => {
+    ortWeb.env.wasm.numThreads = 1;
+    const batch = syntheticBatch(2, 9);
+    const weights = prepareGraphWeights(initialStateDict(tinyConfig, 5), tinyConfig);
+    const web = new OrtTrainer({ ort: ortWeb, config: tinyConfig, weights, schedule, loss: 'bce+dice', sessionOptions: { executionProviders: ['wasm'] } });
+    const node = tinyOrtTrainer(5, 'bce+dice');
+    try {
+      const [a, b] = [await node.gradients(batch), await web.gradients(batch)];
+      const worst = worstRelative(a.grads, b.grads);
+      expect(worst.error, worst.name).toBeLessThanOrEqual(1e-4);
+      const first = (await web.trainStep([batch])).loss;
+      let last = first;
+      for (let i = 0; i < 4; i++) last = (await web.trainStep([batch])).loss;
+      expect(last).toBeLessThan(first * 0.9);
+    } finally {
+      await web.dispose();
+      await node.dispose();
     }
   });
 });
