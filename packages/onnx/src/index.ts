@@ -36,10 +36,12 @@ export {
 } from './build-onnx-model';
 export { ortSessionBackend, type OrtSessionBackendOptions } from './ort-session-backend';
 export {
+  DICE_SMOOTH,
   DifferentiableOnnxOps,
   LOGITS_NAME,
   LOSS_NAME,
   MASK_NAME,
+  TRAINING_GRAPH_LOSSES,
   gradientName,
   lowerTrainingGraph,
   type TrainingGraph,

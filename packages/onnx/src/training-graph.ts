@@ -1,5 +1,6 @@
 import {
   bilinearResizeMatrix,
+  checkOneOf,
   CONFIG_METADATA_KEY,
   CostOps,
   SparseViTError,
@@ -25,8 +26,9 @@ export const LOGITS_NAME = 'logits';
 /** The output holding the gradient of weight `name`. */
 export const gradientName = (name: string): string => `grad:${name}`;
 
-/** The losses the training graph computes (the same as `@sparsevit/train`'s `trainingLoss`). */
-export type TrainingGraphLoss = 'bce' | 'bce+dice';
+/** The losses the training graph computes (`@sparsevit/train`'s `trainingLoss` computes the same on tfjs). */
+export const TRAINING_GRAPH_LOSSES = ['bce', 'bce+dice'] as const;
+export type TrainingGraphLoss = (typeof TRAINING_GRAPH_LOSSES)[number];
 
 /** One recorded `TensorOps` call: what reverse-mode differentiation needs to know about it. */
 type TapeEntry =
@@ -396,8 +398,8 @@ export interface TrainingGraph {
   weights: { name: string; shape: readonly number[] }[];
 }
 
-/** The soft Dice smoothing term, as `@sparsevit/train`'s `DICE_SMOOTH`. */
-const DICE_SMOOTH = 1;
+/** The smoothing term of the soft Dice loss: an empty mask predicted empty scores 0. */
+export const DICE_SMOOTH = 1;
 
 /**
  * Lowers one training step of SparseViT to ONNX: the forward pass of `sparseViTGraph` with the
@@ -415,9 +417,8 @@ const DICE_SMOOTH = 1;
  */
 export function lowerTrainingGraph(config: SparseViTConfig, weights: GraphWeights, options: TrainingGraphOptions): TrainingGraph {
   const { batch } = options;
-  const lossKind = options.loss ?? 'bce';
+  const lossKind = checkOneOf('loss', options.loss ?? 'bce', TRAINING_GRAPH_LOSSES);
   if (!Number.isInteger(batch) || batch < 1) throw new SparseViTError('INVALID_ARGUMENT', `batch must be a positive integer, got ${batch}`);
-  if (lossKind !== 'bce' && lossKind !== 'bce+dice') throw new SparseViTError('INVALID_ARGUMENT', `loss must be bce or bce+dice, got ${String(lossKind)}`);
   const size = config.img_size;
   const [, , s3] = stageSides(config);
   const ops = new DifferentiableOnnxOps(weights);

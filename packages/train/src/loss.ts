@@ -1,3 +1,4 @@
+import { DICE_SMOOTH, TRAINING_GRAPH_LOSSES, type TrainingGraphLoss } from '@sparsevit/onnx';
 import type { Tfjs } from '@sparsevit/tfjs';
 import type * as tfc from '@tensorflow/tfjs-core';
 
@@ -27,8 +28,8 @@ function bceOfUpsampled(tf: Tfjs, z: tfc.Tensor, y: tfc.Tensor): tfc.Scalar {
   return tf.mean(loss) as tfc.Scalar;
 }
 
-/** The smoothing term of the soft Dice loss: an empty mask predicted empty scores 0. */
-export const DICE_SMOOTH = 1;
+/** The smoothing term of the soft Dice loss (one definition for both engines: the ONNX training graph's). */
+export { DICE_SMOOTH };
 
 /**
  * The soft Dice loss of each image, averaged over the batch: `1 - (2 sum(p y) + s) / (sum(p) +
@@ -52,9 +53,9 @@ function diceOfUpsampled(tf: Tfjs, z: tfc.Tensor, y: tfc.Tensor): tfc.Scalar {
 }
 
 /** `bce`: the reference's loss. `bce+dice`: BCE plus the soft Dice loss, with equal weights. */
-export type TrainingLoss = 'bce' | 'bce+dice';
+export type TrainingLoss = TrainingGraphLoss;
 
-export const TRAINING_LOSSES: readonly TrainingLoss[] = ['bce', 'bce+dice'];
+export const TRAINING_LOSSES: readonly TrainingLoss[] = TRAINING_GRAPH_LOSSES;
 
 /** The training loss `kind` of `logits` against `masks` (the upsampling is computed once). */
 export function trainingLoss(tf: Tfjs, kind: TrainingLoss, logits: tfc.Tensor, masks: tfc.Tensor): tfc.Scalar {

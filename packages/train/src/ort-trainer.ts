@@ -1,10 +1,10 @@
-import { SparseViTError, type GraphWeight, type GraphWeights, type SparseViTConfig } from '@sparsevit/core';
+import { SparseViTError, checkOneOf, type GraphWeight, type GraphWeights, type SparseViTConfig } from '@sparsevit/core';
 import { gradientName, LOGITS_NAME, LOSS_NAME, lowerTrainingGraph, MASK_NAME, INPUT_NAME, PROBABILITY_NAME } from '@sparsevit/onnx';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { adamwDefaults, adamwUpdate, type AdamWOptions, type AdamWSlot } from './adamw';
-import type { TrainingLoss } from './loss';
+import { TRAINING_LOSSES, type TrainingLoss } from './loss';
 import { learningRate, type LrSchedule } from './lr-schedule';
-import { checkTrainingBatch, type StepResult, type TrainerState, type TrainingBatch } from './trainer';
+import { checkTrainingBatch, divergedError, type StepResult, type TrainerState, type TrainingBatch } from './trainer';
 
 /** What `OrtTrainer` needs of an ONNX Runtime package (`onnxruntime-node`, `onnxruntime-web`). */
 export interface OrtRuntime {
@@ -58,8 +58,7 @@ export class OrtTrainer {
     this.ort = options.ort;
     this.config = options.config;
     this.schedule = options.schedule;
-    this.lossKind = options.loss ?? 'bce';
-    if (this.lossKind !== 'bce' && this.lossKind !== 'bce+dice') throw new SparseViTError('INVALID_ARGUMENT', `loss must be bce or bce+dice, got ${String(this.lossKind)}`);
+    this.lossKind = checkOneOf('loss', options.loss ?? 'bce', TRAINING_LOSSES);
     this.adam = adamwDefaults(options);
     this.sessionOptions = { graphOptimizationLevel: 'all', executionProviders: ['cpu'], ...options.sessionOptions };
     for (const [name, w] of options.weights) {
@@ -127,9 +126,10 @@ export class OrtTrainer {
     let lossSum = 0;
     for (const batch of microBatches) {
       const { loss, grads } = await this.gradients(batch);
-      if (!Number.isFinite(loss)) throw new SparseViTError('TRAINING_DIVERGED', `the training loss is ${loss} at step ${this.step + 1}; the weights were not updated (lower the learning rate, or check the data)`);
+      if (!Number.isFinite(loss)) throw divergedError(loss, this.step + 1);
       lossSum += loss;
-      if (!total) total = new Map([...grads].map(([name, g]) => [name, Float32Array.from(g)]));
+      // Each run's outputs are fresh arrays of ours: the first micro-batch's are the running sum.
+      if (!total) total = grads;
       else for (const [name, g] of grads) {
         const sum = total.get(name) as Float32Array;
         for (let i = 0; i < g.length; i++) sum[i] += g[i];

@@ -1,8 +1,8 @@
-import { SparseViTError, sparseViTGraph, type GraphWeight, type GraphWeights, type SparseViTConfig } from '@sparsevit/core';
+import { SparseViTError, checkOneOf, sparseViTGraph, type GraphWeight, type GraphWeights, type SparseViTConfig } from '@sparsevit/core';
 import { TfjsTensorOps, type Tfjs } from '@sparsevit/tfjs';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { AdamW, type AdamWOptions, type AdamWSlot } from './adamw';
-import { trainingLoss, type TrainingLoss } from './loss';
+import { TRAINING_LOSSES, trainingLoss, type TrainingLoss } from './loss';
 import { learningRate, type LrSchedule } from './lr-schedule';
 import { installResizeBilinearGradient } from './resize-bilinear-gradient';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
@@ -45,6 +45,11 @@ export function checkTrainingBatch(config: SparseViTConfig, batch: TrainingBatch
   }
 }
 
+/** `TRAINING_DIVERGED` for a NaN or infinite loss at optimizer step `step` (1-based), before any update. */
+export function divergedError(loss: number, step: number): SparseViTError {
+  return new SparseViTError('TRAINING_DIVERGED', `the training loss is ${loss} at step ${step}; the weights were not updated (lower the learning rate, or check the data)`);
+}
+
 /** What a checkpoint holds besides the parameters: optimizer moments and step. */
 export interface TrainerState {
   weights: Map<string, GraphWeight>;
@@ -74,8 +79,7 @@ export class Trainer {
     this.tf = options.tf;
     this.config = options.config;
     this.schedule = options.schedule;
-    this.lossKind = options.loss ?? 'bce';
-    if (this.lossKind !== 'bce' && this.lossKind !== 'bce+dice') throw new SparseViTError('INVALID_ARGUMENT', `loss must be bce or bce+dice, got ${String(this.lossKind)}`);
+    this.lossKind = checkOneOf('loss', options.loss ?? 'bce', TRAINING_LOSSES);
     installResizeBilinearGradient(this.tf);
     if (this.tf.getBackend() === 'wasm') registerWasmTrainingKernels(this.tf);
     this.ops = new TfjsTensorOps(this.tf, options.weights, { trainable: true });
@@ -146,7 +150,7 @@ export class Trainer {
         lossSum += loss;
         if (!Number.isFinite(loss)) {
           for (const g of Object.values(grads)) g.dispose();
-          throw new SparseViTError('TRAINING_DIVERGED', `the training loss is ${loss} at step ${this.step + 1}; the weights were not updated (lower the learning rate, or check the data)`);
+          throw divergedError(loss, this.step + 1);
         }
         if (!total) {
           total = {};
