@@ -170,9 +170,10 @@ export class OnnxGraphBuilder implements TensorOps<string> {
   private floatWeight(name: string): string {
     let value = this.weightValues.get(name);
     if (value === undefined && this.weightsAsInputs) {
-      this.weightInputs.push({ name, shape: this.graphWeight(name).shape });
+      const { shape } = this.graphWeight(name);
+      this.weightInputs.push({ name, shape });
       this.weightValues.set(name, name);
-      this.weightShapes.set(name, this.graphWeight(name).shape);
+      this.weightShapes.set(name, shape);
       return name;
     }
     if (value === undefined) {
