@@ -158,6 +158,9 @@ Options:
                                  the fly, default synth:data/photos, the train split), a
                                  Tp/Gt folder or a JSON pair list as eval reads them
       --val <source>             Validation data (default synth:data/photos#val)
+      --kinds <k=w,...>          Weights of the synthetic training samples' kinds, as synth
+                                 takes them (default splice=0.4,copy-move=0.2,removal=0.15,
+                                 authentic=0.25); validation keeps the default mix
       --preset <name>            small (default) or base
       --config <file>            A config JSON instead of a preset
       --init <weights>           Start from these weights (.pth, .safetensors): fine-tuning

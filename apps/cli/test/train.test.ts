@@ -159,6 +159,29 @@ describe('sparsevit train', () => {
     expect(wrong.stderr).toContain('WEIGHTS_MISMATCH');
   });
 
+  it('--kinds sets the mix of the synthetic samples made on the fly (validation keeps the default mix)', async () => {
+    const photos = await tempDir('train-photos');
+    await mkdir(join(photos, 'pkg'));
+    for (const [k, name] of ['a.png', 'b.png'].entries()) {
+      const width = 96;
+      const height = 80;
+      const rgb = Buffer.alloc(width * height * 3);
+      for (let i = 0; i < rgb.length; i++) rgb[i] = (i * (7 + k * 5) + Math.floor(i / (width * 3)) * 13) % 256;
+      await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toFile(join(photos, 'pkg', name));
+    }
+    await writeFile(join(photos, 'manifest.json'), JSON.stringify({ photos: [{ package: 'pkg', file: 'a.png', split: 'train' }, { package: 'pkg', file: 'b.png', split: 'val' }] }));
+    const out = join(await tempDir('train-kinds'), 'run');
+    const args = ['train', '--data', `synth:${photos}`, '--val', `synth:${photos}#val`, '--config', config, '--steps', '2', '--batch', '2', '--accumulate', '1', '--validate-every', '2', '--val-count', '2', '--out', out];
+    const run = await runCli([...args, '--kinds', 'copy-move=1,removal=1']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('synthetic manipulations of 1 train photos');
+    expect(run.stderr).toContain('kinds splice=0,copy-move=1,removal=1,authentic=0');
+    expect(run.stderr).toMatch(/validation: synthetic manipulations of 1 val photos in [^;]*\(seed 2\)/);
+    const bad = await runCli([...args, '--kinds', 'paint=1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--kinds expects kind=weight pairs');
+  });
+
   it('usage errors, a missing config file and a resume without a checkpoint are reported, not thrown', async () => {
     const noConfig = await runCli(['train', '--config', '/nonexistent/config.json', '--out', join(await tempDir('train-nocfg'), 'o')]);
     expect(noConfig.code).toBe(1);

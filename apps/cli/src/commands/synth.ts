@@ -1,34 +1,19 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ManipulationKind, WriteSynthDatasetOptions } from '@sparsevit/synth';
+import type { WriteSynthDatasetOptions } from '@sparsevit/synth';
 import { numberOption, parseCommandArgs, requiredOption } from '../args';
 import { printHelp, SYNTH_USAGE } from '../help';
 import { createProgress } from '../progress';
+import { parseKindsOption, type KindWeights } from '../kinds-option';
 import { UsageError } from '../usage-error';
 
-const KINDS: readonly ManipulationKind[] = ['splice', 'copy-move', 'removal', 'authentic'];
-const DEFAULT_WEIGHTS: Record<ManipulationKind, number> = { splice: 0.4, 'copy-move': 0.2, removal: 0.15, authentic: 0.25 };
-
-/** `--kinds splice=0.5,removal=0.5`: weights of the kinds named (the others weigh 0). */
-function parseKinds(spec: string): Record<ManipulationKind, number> {
-  const weights = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<ManipulationKind, number>;
-  for (const part of spec.split(',')) {
-    const [name, value, extra] = part.split('=');
-    if (!KINDS.includes(name as ManipulationKind) || value === undefined || extra !== undefined) {
-      throw new UsageError(`--kinds expects kind=weight pairs (kinds: ${KINDS.join(', ')}), got "${part}"`, 'synth');
-    }
-    weights[name as ManipulationKind] = numberOption('synth', 'kinds', value, { min: 0 })!;
-  }
-  if (!KINDS.some((k) => weights[k] > 0)) throw new UsageError('--kinds needs a weight > 0', 'synth');
-  return weights;
-}
-
 /** The manipulated kinds keep their ratios and share 1 - f; authentic gets f. */
-function withAuthenticFraction(weights: Record<ManipulationKind, number>, fraction: number): Record<ManipulationKind, number> {
-  const manipulated = KINDS.filter((k) => k !== 'authentic').reduce((s, k) => s + weights[k], 0);
+function withAuthenticFraction(weights: KindWeights, fraction: number): KindWeights {
+  const kinds = Object.keys(weights) as (keyof KindWeights)[];
+  const manipulated = kinds.filter((k) => k !== 'authentic').reduce((s, k) => s + weights[k], 0);
   if (manipulated === 0 && fraction < 1) throw new UsageError('--authentic-fraction < 1 needs a manipulated kind with a weight > 0', 'synth');
   const out = { ...weights, authentic: fraction };
-  for (const k of KINDS) if (k !== 'authentic') out[k] = manipulated === 0 ? 0 : (weights[k] / manipulated) * (1 - fraction);
+  for (const k of kinds) if (k !== 'authentic') out[k] = manipulated === 0 ? 0 : (weights[k] / manipulated) * (1 - fraction);
   return out;
 }
 
@@ -57,7 +42,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
   const size = numberOption('synth', 'size', values.size as string | undefined, { integer: true, min: 16, max: 4096 });
   const maxSide = numberOption('synth', 'max-side', values['max-side'] as string | undefined, { integer: true, min: 16, max: 4096 });
   if (size !== undefined && maxSide !== undefined) throw new UsageError('--size and --max-side exclude each other', 'synth');
-  let kinds = values.kinds === undefined ? { ...DEFAULT_WEIGHTS } : parseKinds(values.kinds as string);
+  let kinds = values.kinds === undefined ? { ...(await import('@sparsevit/synth')).DEFAULT_KIND_WEIGHTS } : await parseKindsOption('synth', values.kinds as string);
   const authentic = numberOption('synth', 'authentic-fraction', values['authentic-fraction'] as string | undefined, { min: 0, max: 1 });
   if (authentic !== undefined) kinds = withAuthenticFraction(kinds, authentic);
   let areaRange: [number, number] | undefined;
@@ -114,7 +99,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
   for (const s of result.skippedPhotos) process.stderr.write(`sparsevit: synth: skipped photo ${s.path}: ${s.error.message}\n`);
   for (const f of result.failed) process.stderr.write(`sparsevit: synth: image ${f.index} failed: ${f.error}\n`);
   const written = result.items.length;
-  const summary = KINDS.map((k) => `${k} ${result.kinds[k]}`).join(', ');
+  const summary = synth.MANIPULATION_KINDS.map((k) => `${k} ${result.kinds[k]}`).join(', ');
   process.stdout.write(
     `sparsevit: synth: wrote ${written} images to ${result.out} (${summary}; ${result.failed.length} failed) ` +
       `from ${photos.length - result.skippedPhotos.length} photos (${source}; ${result.skippedPhotos.length} skipped)` +

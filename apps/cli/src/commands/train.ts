@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../atomic-write';
 import { loadConfigOption } from '../config-option';
 import { oneLine } from '../errors';
 import { TRAIN_USAGE, printHelp } from '../help';
+import { parseKindsOption, type KindWeights } from '../kinds-option';
 import { UsageError } from '../usage-error';
 import { version } from '../version';
 
@@ -32,6 +33,7 @@ const TRAIN_OPTIONS = {
   'val-count': { type: 'string' },
   backend: { type: 'string' },
   threads: { type: 'string' },
+  kinds: { type: 'string' },
 } as const;
 
 /** Everything that defines a run; stored in its checkpoint so `--resume` continues the same run. */
@@ -54,6 +56,8 @@ export interface TrainSettings {
   checkpointMinutes: number;
   validateEvery: number;
   valCount: number;
+  /** Kind weights of synthetic training samples; absent: the synthesizer's defaults (the eval sets' mix). */
+  kinds?: KindWeights;
 }
 
 interface RunState {
@@ -68,7 +72,7 @@ export const MODEL_FILE = 'model.safetensors';
 export const MODEL_FP16_FILE = 'model-fp16.safetensors';
 export const REPORT_FILE = 'train-report.html';
 
-function parseSettings(values: Record<string, string | boolean | undefined>): TrainSettings {
+async function parseSettings(values: Record<string, string | boolean | undefined>): Promise<TrainSettings> {
   const num = (name: keyof typeof TRAIN_OPTIONS, rules: { integer?: boolean; min?: number; max?: number } = {}) => numberOption('train', name, values[name] as string | undefined, rules);
   const steps = num('steps', { integer: true, min: 1 }) ?? 2000;
   const backend = parseBackend(values.backend as string | undefined) ?? 'ort';
@@ -91,6 +95,7 @@ function parseSettings(values: Record<string, string | boolean | undefined>): Tr
     checkpointMinutes: num('checkpoint-minutes', { min: 0.01 }) ?? 3,
     validateEvery: num('validate-every', { integer: true, min: 1 }) ?? 100,
     valCount: num('val-count', { integer: true, min: 1, max: 10000 }) ?? 32,
+    ...(values.kinds === undefined ? {} : { kinds: await parseKindsOption('train', values.kinds as string) }),
   };
 }
 
@@ -100,12 +105,12 @@ function parseBackend(value: string | undefined): TrainSettings['backend'] | und
   return value;
 }
 
-async function openSource(spec: string, config: SparseViTConfig, seed: number, defaultSplit: 'train' | 'val') {
+async function openSource(spec: string, config: SparseViTConfig, seed: number, defaultSplit: 'train' | 'val', kinds?: KindWeights) {
   const { synthSource, datasetSource } = await import('../train/training-data');
   if (spec.startsWith('synth:')) {
     const [root, split = defaultSplit] = spec.slice('synth:'.length).split('#');
     if (split !== 'train' && split !== 'val' && split !== 'test') throw new UsageError(`unknown photo split "${split}" (train, val, test)`, 'train');
-    return synthSource(root, split, config, seed);
+    return synthSource(root, split, config, seed, kinds);
   }
   return datasetSource(spec, config);
 }
@@ -136,10 +141,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     settings = resumed.run.settings;
     // A resumed run may be extended (--steps) and move between engines (--backend: both take
     // the same steps from the same checkpoint); nothing else may change.
-    if (values.steps !== undefined) settings = { ...settings, steps: parseSettings(values).steps };
+    if (values.steps !== undefined) settings = { ...settings, steps: (await parseSettings(values)).steps };
     settings = { ...settings, backend: parseBackend(values.backend as string | undefined) ?? settings.backend };
   } else {
-    settings = parseSettings(values);
+    settings = await parseSettings(values);
     // --config as detect and eval read it (a JSON file or a preset name), else --preset.
     const given = typeof values.config === 'string' ? await loadConfigOption(values.config) : undefined;
     config = resolveConfig(given ?? (((values.preset as string | undefined) ?? 'small') as ConfigInput), undefined);
@@ -184,7 +189,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   state.settings = settings;
 
   const { stepBatches, validationBatches } = await import('../train/training-data');
-  const source = await openSource(settings.data, config, settings.seed, 'train');
+  const source = await openSource(settings.data, config, settings.seed, 'train', settings.kinds);
   const valSource = await openSource(settings.val, config, settings.seed + 1, 'val');
   const validation = { batches: await validationBatches(valSource, config, settings.valCount, settings.batch) };
   const { renderTrainReport } = await import('../train/train-report');

@@ -74,11 +74,12 @@ export function createSparseViTModel<Input>(options: CreateSparseViTModelOptions
   let disposed = false;
   // One input buffer, grown to the largest batch seen, reused across calls.
   let inputBuffer = new Float32Array(0);
-  // Forward passes are serialised: a backend session is not re-entrant on every runtime.
+  // The tail of the serialised section (see `serialized`).
   let queue: Promise<unknown> = Promise.resolve();
 
+  const disposedError = () => new SparseViTError('DISPOSED', 'this SparseViT model has been disposed');
   const ensureLive = () => {
-    if (disposed) throw new SparseViTError('DISPOSED', 'this SparseViT model has been disposed');
+    if (disposed) throw disposedError();
   };
 
   async function prepare(input: Input, index: number): Promise<Prepared<Input>> {
@@ -91,40 +92,51 @@ export function createSparseViTModel<Input>(options: CreateSparseViTModelOptions
     }
   }
 
-  function forward(batch: number): Promise<Float32Array> {
-    const run = queue.then(() => {
-      ensureLive();
-      return backend.run(inputBuffer.subarray(0, batch * planeSize), batch);
-    });
+  /**
+   * Runs `job` after every job queued before it. Forward passes are serialised (a backend
+   * session is not re-entrant on every runtime), and so is filling the one input buffer they
+   * read: onnxruntime-node reads the buffer on its own thread while `run` is pending, so a
+   * concurrent `detect` that preprocessed into it then would change another image's input.
+   */
+  function serialized<T>(job: () => Promise<T>): Promise<T> {
+    const run = queue.then(job);
     queue = run.catch(() => undefined);
     return run;
   }
 
   async function runChunk(chunk: Prepared<Input>[], threshold: number, returnImage: boolean): Promise<DetectionOutcome<Input>[]> {
     const live = chunk.filter((p) => p.image);
-    if (inputBuffer.length < live.length * planeSize) inputBuffer = new Float32Array(live.length * planeSize);
     const runnable: Prepared<Input>[] = [];
-    for (const p of live) {
-      const t0 = now();
-      try {
-        preprocess(p.image as RawImage, size, inputBuffer, runnable.length * planeSize);
-        runnable.push(p);
-      } catch (error) {
-        p.error = toSparseViTError(error, 'INVALID_IMAGE', 'could not preprocess the image');
-      }
-      p.preprocessMs = now() - t0;
-    }
     let maps: Float32Array | undefined;
     let inferenceMs = 0;
-    if (runnable.length > 0) {
-      const t0 = now();
-      try {
-        maps = await forward(runnable.length);
-      } catch (error) {
-        const failure = toSparseViTError(error, 'BACKEND_UNAVAILABLE', `${backend.name} (${backend.device}) failed to run the model`);
-        for (const p of runnable) p.error = failure;
-      }
-      inferenceMs = now() - t0;
+    if (live.length > 0) {
+      await serialized(async () => {
+        if (disposed) {
+          const failure = disposedError();
+          for (const p of live) p.error = failure;
+          return;
+        }
+        if (inputBuffer.length < live.length * planeSize) inputBuffer = new Float32Array(live.length * planeSize);
+        for (const p of live) {
+          const t0 = now();
+          try {
+            preprocess(p.image as RawImage, size, inputBuffer, runnable.length * planeSize);
+            runnable.push(p);
+          } catch (error) {
+            p.error = toSparseViTError(error, 'INVALID_IMAGE', 'could not preprocess the image');
+          }
+          p.preprocessMs = now() - t0;
+        }
+        if (runnable.length === 0) return;
+        const t0 = now();
+        try {
+          maps = await backend.run(inputBuffer.subarray(0, runnable.length * planeSize), runnable.length);
+        } catch (error) {
+          const failure = toSparseViTError(error, 'BACKEND_UNAVAILABLE', `${backend.name} (${backend.device}) failed to run the model`);
+          for (const p of runnable) p.error = failure;
+        }
+        inferenceMs = now() - t0;
+      });
     }
     return chunk.map((p): DetectionOutcome<Input> => {
       if (p.error || !maps) return { ok: false, index: p.index, input: p.input, error: p.error as SparseViTError };
