@@ -1,5 +1,6 @@
 // node apps/server/dist/bench/load.js [--models tiny,base | ''] [--concurrency 1,4,16] [--rounds N]
 //                                      [--requests N] [--max-seconds S] [--pin] [--overload] [--json]
+//                                      [--no-incremental-marking]
 //
 // The HTTP service under load, on loopback only, with autocannon: for each model, requests/s
 // and p50/p99 latency at each concurrency, against the SDK's own images/s (`detect` called in a
@@ -10,6 +11,7 @@
 // --pin: the server and the SDK loop compute on every CPU but the last, and this process (the
 // load generator, autocannon) runs on the last one. Unpinned, the client's work is charged to the
 // service: it takes cores from ONNX Runtime, whose passes wait for their slowest thread.
+// --no-incremental-marking: the service runs with `sparsevit serve --no-incremental-marking`.
 // --overload: the tiny model behind a queue of 8, 64 connections, 2,000 requests: the status
 // codes, timeouts, and the server's RSS against its idle RSS with the model loaded.
 import { readFileSync, rmSync } from 'node:fs';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     'max-seconds': { type: 'string', default: '120' },
     pin: { type: 'boolean', default: false },
     overload: { type: 'boolean', default: false },
+    'no-incremental-marking': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -37,6 +40,7 @@ const log = (line: string) => {
 const imagePath = fixturePath('sparsevit-tiny', 'images', 'splice_640x480.png');
 const image = readFileSync(imagePath);
 const maxSeconds = Number(values['max-seconds']);
+const serviceFlags = values['no-incremental-marking'] ? ['--no-incremental-marking'] : [];
 /** Requests per block: with the rounds, a few hundred on the tiny model, a few dozen on the base one. */
 const requestsFor = (size: ModelSize, concurrency: number) => Number(values.requests ?? (size === 'tiny' ? Math.max(40, 3 * concurrency) : Math.max(12, 2 * concurrency)));
 
@@ -104,6 +108,10 @@ const median = (values: readonly number[]) => quantile(values, 0.5);
 const scratch = scratchDir();
 const report: Record<string, unknown> = { machine: `${cpus().length} x ${cpus()[0]?.model.trim()}, Node ${process.version}`, image: 'splice_640x480.png (640x480 PNG)' };
 log(`machine: ${report.machine}; image ${report.image}`);
+if (serviceFlags.length > 0) {
+  report.serviceFlags = serviceFlags;
+  log(`service flags: ${serviceFlags.join(' ')}`);
+}
 /** Where the server and the SDK loop compute (a taskset list), with --pin. */
 let computeCpus: string | undefined;
 if (values.pin) {
@@ -136,7 +144,7 @@ try {
     const { weights, config, modelArgs } = benchWeights(size, scratch);
     const rounds = Number(values.rounds ?? (size === 'tiny' ? 5 : 3));
     const sdkLoop = await startSdkLoop(weights, config, imagePath, computeCpus);
-    const service = await startService([...modelArgs, '--log-level', 'info', '--max-queue', '64', '--inference-timeout-ms', '600000'], computeCpus);
+    const service = await startService([...modelArgs, ...serviceFlags, '--log-level', 'info', '--max-queue', '64', '--inference-timeout-ms', '600000'], computeCpus);
     const rows = [];
     try {
       // Warm-up, not reported: first connections (the SDK loop warmed up as it started).
@@ -203,7 +211,7 @@ try {
   if (values.overload) {
     const { modelArgs } = benchWeights('tiny', scratch);
     const inferenceTimeoutS = 30;
-    const service = await startService([...modelArgs, '--log-level', 'info', '--concurrency', '1', '--max-queue', '8', '--inference-timeout-ms', String(inferenceTimeoutS * 1000)]);
+    const service = await startService([...modelArgs, ...serviceFlags, '--log-level', 'info', '--concurrency', '1', '--max-queue', '8', '--inference-timeout-ms', String(inferenceTimeoutS * 1000)]);
     try {
       const pid = service.child.pid!;
       // Idle with the model, twice: right after ready (loaded and warmed up on one image), and

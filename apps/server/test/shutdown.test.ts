@@ -45,6 +45,15 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(stopped.drained).toBe(true);
   });
 
+  it('with --no-incremental-marking (V8 flag set at run time), serves and drains alike', async () => {
+    const { proc, url } = await startServe(['--no-incremental-marking']);
+    expect(proc.lines.find((l) => l.includes('"listening"'))).toContain('"incrementalMarking":false');
+    const results = await Promise.all(Array.from({ length: 4 }, () => post(url)));
+    expect(results.map((r) => r.status)).toEqual(Array(4).fill(200));
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+  });
+
   it('cuts what is left when the shutdown deadline passes, and exits 1', async () => {
     const { proc, url } = await startServe(['--shutdown-timeout-ms', '50']);
     const inFlight = Array.from({ length: 12 }, () => post(url));

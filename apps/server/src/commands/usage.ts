@@ -32,6 +32,8 @@ ${MODEL_FLAGS}
       --shutdown-timeout-ms <n>   Time in-flight requests get on shutdown (default 30000)
       --api-keys-file <file>      Bearer tokens, one per line (also: SPARSEVIT_API_KEYS=k1,k2)
       --cors-origin <origin>      Allow this origin (repeatable; * for any; default: no CORS)
+      --no-incremental-marking    V8's incremental marking off: less CPU per request under
+                                  concurrent load, more memory under overload (see README)
   -h, --help                Show this help
 
 Exit codes: 0 stopped after draining; 1 the model could not be loaded, or the shutdown
