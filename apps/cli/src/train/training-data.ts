@@ -1,7 +1,6 @@
 import { SparseViTError, binarizeMask, preprocess, resizeMaskNearest, type SparseViTConfig } from '@sparsevit/core';
-import type { ManipulationKind } from '@sparsevit/synth';
 import type { TrainingBatch } from '@sparsevit/train';
-import { formatKinds } from '../kinds-option';
+import { formatKinds, type KindWeights } from '../kinds-option';
 import { loadDataset } from '../eval/dataset';
 
 /** Where a run's samples come from: synthetic manipulations made on the fly, or a Tp/Gt dataset. */
@@ -25,7 +24,7 @@ function toMaskFloats(mask: Uint8Array, width: number, height: number, size: num
 }
 
 /** `synth:<photos folder>[#split]`: photos of the manifest's split (train by default). */
-export async function synthSource(photosRoot: string, split: 'train' | 'val' | 'test', config: SparseViTConfig, seed: number, kinds?: Record<ManipulationKind, number>): Promise<TrainingSource> {
+export async function synthSource(photosRoot: string, split: 'train' | 'val' | 'test', config: SparseViTConfig, seed: number, kinds?: KindWeights): Promise<TrainingSource> {
   const { createSynthesizer, loadPhotoManifest } = await import('@sparsevit/synth');
   const photos = loadPhotoManifest(photosRoot)[split];
   if (photos.length === 0) throw new SparseViTError('INVALID_ARGUMENT', `no ${split} photos under ${photosRoot} (run tooling/scripts/fetch-photos.mjs)`);
