@@ -10,12 +10,16 @@
 // download and finishes in well under a second). The manifest is copied beside the photos, so
 // `loadPhotoManifest('data/photos')` finds the splits.
 //
+// An entry with a `resource` names a file inside a Qt resource bundle (`path` is the `.rcc`):
+// GCompris ships its photographs that way, and lib/qt-rcc.mjs reads them out.
+//
 // python3-skimage and opencv-doc images are reserved for independent evaluation: this script
 // refuses them, so no training data can come from them.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listRcc } from './lib/qt-rcc.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const RESERVED = new Set(['python3-skimage', 'opencv-doc']);
@@ -95,15 +99,24 @@ function main() {
   const missing = photos.filter((p) => !present(p));
   const packages = [...new Set(missing.map((p) => p.package))];
   let copied = 0;
+  const bundles = new Map();
   for (const pkg of packages) {
     const root = unpacked(pkg, options.cache);
     const version = manifest.packages?.[pkg]?.version;
     for (const p of missing.filter((m) => m.package === pkg)) {
       const source = join(root, p.path);
-      if (!existsSync(source)) throw new Error(`${pkg}${version ? ` (manifest: ${version})` : ''} has no ${p.path}; the package changed, update the manifest`);
+      const changed = (what) => new Error(`${pkg}${version ? ` (manifest: ${version})` : ''} has no ${what}; the package changed, update the manifest`);
+      if (!existsSync(source)) throw changed(p.path);
       mkdirSync(join(options.dest, pkg), { recursive: true });
-      // copyFileSync follows the package's resolution symlinks (Plasma links every size to one file).
-      copyFileSync(source, join(options.dest, pkg, p.file));
+      if (p.resource !== undefined) {
+        bundles.set(source, bundles.get(source) ?? listRcc(readFileSync(source)));
+        const entry = bundles.get(source).find((f) => f.path === p.resource);
+        if (!entry) throw changed(`${p.resource} in ${p.path}`);
+        writeFileSync(join(options.dest, pkg, p.file), entry.data());
+      } else {
+        // copyFileSync follows the package's resolution symlinks (Plasma links every size to one file).
+        copyFileSync(source, join(options.dest, pkg, p.file));
+      }
       const size = statSync(join(options.dest, pkg, p.file)).size;
       if (p.bytes !== undefined && size !== p.bytes) {
         console.warn(`fetch-photos: ${pkg}/${p.file} is ${size} bytes, the manifest says ${p.bytes} (another package version?)`);
