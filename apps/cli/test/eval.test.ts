@@ -105,7 +105,7 @@ describe('sparsevit eval on a Tp/ + Gt/ folder (imdlbenco protocol) with a pertu
   it('exits 0 and prints the means', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/eval: 4 images, 0 failed; pixel F1 0\.\d{4}/);
+    expect(run.stdout).toMatch(/eval: 4 images, 0 failed; pixel F1 0\.\d{4}, IoU 0\.\d{4} \(manipulated images: F1 0\.\d{4}, IoU 0\.\d{4}\)/);
     expect(run.stdout).toMatch(/\[jpeg:50\]/);
   });
 
@@ -123,6 +123,9 @@ describe('sparsevit eval on a Tp/ + Gt/ folder (imdlbenco protocol) with a pertu
     }
     expect(report.pixel_f1).toBeCloseTo(mean(refs.map((r) => r.f1)), 9);
     expect(report.pixel_iou).toBeCloseTo(mean(refs.map((r) => r.iou)), 9);
+    // No mask here is empty, so the manipulated-only means are the same means.
+    expect(report.pixel_f1_manipulated).toBeCloseTo(mean(refs.map((r) => r.f1)), 9);
+    expect(report.pixel_iou_manipulated).toBeCloseTo(mean(refs.map((r) => r.iou)), 9);
     expect(report.pixel_auc).toBeCloseTo(mean(refs.map((r) => r.aucBenco)), 6);
     expect(report.pixel_best_f1).toBeCloseTo(mean(refs.map((r) => r.bestF1)), 9);
     // Every image is labelled manipulated (IMDLBenCo: a mask file means label 1): no image AUC.
@@ -280,6 +283,9 @@ describe('sparsevit eval on a JSON pair list with a Negative entry and bad files
     const refs = [e640, e257, eNeg];
     expect(report.pixel_f1).toBeCloseTo(mean(refs.map((r) => r.f1)), 9);
     expect(report.pixel_iou).toBeCloseTo(mean(refs.map((r) => r.iou)), 9);
+    // The manipulated-only means leave the authentic image out.
+    expect(report.pixel_f1_manipulated).toBeCloseTo(mean([e640.f1, e257.f1]), 9);
+    expect(report.pixel_iou_manipulated).toBeCloseTo(mean([e640.iou, e257.iou]), 9);
     // IMDLBenCo's AUC counts the authentic image as 0; the standard AUC leaves it out.
     expect(report.pixel_auc).toBeCloseTo(mean(refs.map((r) => r.aucBenco)), 6);
     expect(report.pixel_auc_standard).toBeCloseTo(mean([e640.auc!, e257.auc!]), 9);

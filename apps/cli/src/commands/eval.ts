@@ -157,7 +157,8 @@ const fmtN = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
 function passLine(p: PassSummary): string {
   const label = p.name === 'none' ? '' : ` [${p.name}]`;
   return (
-    `sparsevit: eval${label}: ${p.images} images, ${p.failed} failed; pixel F1 ${fmtN(p.pixel_f1)}, IoU ${fmtN(p.pixel_iou)}, ` +
+    `sparsevit: eval${label}: ${p.images} images, ${p.failed} failed; pixel F1 ${fmtN(p.pixel_f1)}, IoU ${fmtN(p.pixel_iou)} ` +
+    `(manipulated images: F1 ${fmtN(p.pixel_f1_manipulated)}, IoU ${fmtN(p.pixel_iou_manipulated)}), ` +
     `AUC ${fmtN(p.pixel_auc)}; image AUC ${fmtN(p.image_auc)}, F1 ${fmtN(p.image_f1)}, accuracy ${fmtN(p.image_accuracy)}\n`
   );
 }

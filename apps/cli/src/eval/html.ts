@@ -39,6 +39,8 @@ const fmt = (v: number | null | undefined, digits = 4) => (v === null || v === u
 export const METRICS: [keyof PassSummary, string, string][] = [
   ['pixel_f1', 'Pixel F1', 'mean per-image F1 of probability > threshold (IMDLBenCo epsilons; an empty mask counts 0)'],
   ['pixel_iou', 'Pixel IoU', 'mean per-image IoU at the threshold (an empty mask counts 0)'],
+  ['pixel_f1_manipulated', 'Pixel F1, manipulated images', 'mean pixel F1 over the images whose mask is not empty (authentic images left out)'],
+  ['pixel_iou_manipulated', 'Pixel IoU, manipulated images', 'mean pixel IoU over the images whose mask is not empty'],
   ['pixel_auc', 'Pixel AUC', "mean per-image AUC, IMDLBenCo's convention: an empty mask counts 0"],
   ['pixel_auc_standard', 'Pixel AUC (standard)', 'tie-aware AUC, mean over the images where it is defined (mask neither empty nor full)'],
   ['pixel_best_f1', 'Pixel F1, best threshold', 'per-image F1 at its own best threshold: an oracle, optimistic'],

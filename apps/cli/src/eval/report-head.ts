@@ -80,6 +80,8 @@ function pickSummary(s: PassSummary) {
   return {
     pixel_f1: s.pixel_f1,
     pixel_iou: s.pixel_iou,
+    pixel_f1_manipulated: s.pixel_f1_manipulated,
+    pixel_iou_manipulated: s.pixel_iou_manipulated,
     pixel_auc: s.pixel_auc,
     pixel_auc_standard: s.pixel_auc_standard,
     pixel_auc_standard_images: s.pixel_auc_standard_images,

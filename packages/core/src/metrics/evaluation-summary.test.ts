@@ -57,6 +57,14 @@ describe('createEvaluationAccumulator', () => {
     const std = fixture.cases.filter((c) => c.pixel_auc !== null).map((c) => c.pixel_auc!);
     expect(s.pixel_auc_standard_images).toBe(5);
     expect(Math.abs(s.pixel_auc_standard! - std.reduce((a, b) => a + b, 0) / std.length)).toBeLessThan(1e-4);
+    // The manipulated-only means: the reference's per-image F1 and IoU averaged over the five
+    // non-empty masks; the authentic case's F1 is 0, so that is also 6/5 of the all-image mean.
+    const manipulated = fixture.cases.filter((c) => c.gt.some((v) => v !== 0));
+    expect(manipulated).toHaveLength(5);
+    const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(Math.abs(s.pixel_f1_manipulated! - meanOf(manipulated.map((c) => c.pixel_f1)))).toBeLessThan(1e-6);
+    expect(Math.abs(s.pixel_iou_manipulated! - meanOf(manipulated.map((c) => c.pixel_iou)))).toBeLessThan(1e-6);
+    expect(Math.abs(s.pixel_f1_manipulated! - (s.pixel_f1! * 6) / 5)).toBeLessThan(1e-6);
     const best = fixtureRows().map((r) => r.pixel_best_f1);
     expect(s.pixel_best_f1).toBeCloseTo(best.reduce((a, b) => a + b, 0) / 6, 12);
   });
@@ -76,6 +84,7 @@ describe('createEvaluationAccumulator', () => {
     const empty = createEvaluationAccumulator().summary();
     expect(empty.images).toBe(0);
     expect(empty.pixel_f1).toBeNull();
+    expect(empty.pixel_f1_manipulated).toBeNull();
     expect(empty.image_auc).toBeNull();
     expect(empty.image_f1).toBeNull();
     const acc = createEvaluationAccumulator();
@@ -83,6 +92,11 @@ describe('createEvaluationAccumulator', () => {
     const s = acc.summary();
     expect(s.image_auc).toBeNull();
     expect(s.image_accuracy).toBe(1);
+    const authentic = createEvaluationAccumulator();
+    authentic.add({ id: 'au', ...evaluateImage([0.9, 0.1], [0, 0]) });
+    expect(authentic.summary().pixel_f1).toBe(0);
+    expect(authentic.summary().pixel_f1_manipulated).toBeNull();
+    expect(authentic.summary().pixel_iou_manipulated).toBeNull();
     expect(s.pixel_auc_standard).toBe(1);
   });
 

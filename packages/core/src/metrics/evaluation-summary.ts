@@ -89,6 +89,14 @@ export interface EvaluationSummary {
   /** Mean pixel F1 over evaluated images (empty masks count as 0, as in IMDLBenCo). */
   pixel_f1: number | null;
   pixel_iou: number | null;
+  /**
+   * Mean pixel F1 over the evaluated images whose mask is not empty: how well the manipulated
+   * regions are found, whatever share of the set is authentic (`pixel_f1` counts each authentic
+   * image as 0, so its ceiling is the manipulated share). `null` when no mask has a pixel.
+   */
+  pixel_f1_manipulated: number | null;
+  /** Mean pixel IoU over the evaluated images whose mask is not empty. */
+  pixel_iou_manipulated: number | null;
   /** Mean of IMDLBenCo's pixel AUC (empty masks count as 0, as in IMDLBenCo). */
   pixel_auc: number | null;
   /** Mean tie-aware pixel AUC over the images where it is defined (non-empty, non-full masks). */
@@ -143,6 +151,8 @@ export function createEvaluationAccumulator(options: EvaluationAccumulatorOption
   let emptyMasks = 0;
   let sumF1 = 0;
   let sumIou = 0;
+  let sumF1Manipulated = 0;
+  let sumIouManipulated = 0;
   let sumAuc = 0;
   let sumAucStd = 0;
   let aucStdImages = 0;
@@ -172,6 +182,10 @@ export function createEvaluationAccumulator(options: EvaluationAccumulatorOption
       }
       images++;
       if (row.empty_mask) emptyMasks++;
+      else {
+        sumF1Manipulated += row.pixel_f1;
+        sumIouManipulated += row.pixel_iou;
+      }
       sumF1 += row.pixel_f1;
       sumIou += row.pixel_iou;
       sumAuc += row.pixel_auc;
@@ -193,6 +207,8 @@ export function createEvaluationAccumulator(options: EvaluationAccumulatorOption
         empty_masks: emptyMasks,
         pixel_f1: mean(sumF1, images),
         pixel_iou: mean(sumIou, images),
+        pixel_f1_manipulated: mean(sumF1Manipulated, images - emptyMasks),
+        pixel_iou_manipulated: mean(sumIouManipulated, images - emptyMasks),
         pixel_auc: mean(sumAuc, images),
         pixel_auc_standard: mean(sumAucStd, aucStdImages),
         pixel_auc_standard_images: aucStdImages,
