@@ -14,10 +14,10 @@ export interface DefaultModel {
 
 /**
  * The default model: the `small` preset trained by `sparsevit train` on synthetic manipulations
- * (splice, copy-move, removal, authentic; the authors' post-processing) of Debian wallpaper
- * photographs. It is NOT the authors' checkpoint and has never seen a real forgery dataset: it
- * makes the SDK show real detections out of the box; for research results, use the authors'
- * weights.
+ * (splice, copy-move, removal, authentic; the authors' post-processing) of photographs from
+ * Debian packages (wallpapers, GCompris, Palapeli). It is NOT the authors' checkpoint and has
+ * never seen a real forgery dataset: it makes the SDK show real detections out of the box; for
+ * research results, use the authors' weights.
  *
  * ```ts
  * import { DEFAULT_MODEL } from '@sparsevit/default-model';
