@@ -34,7 +34,9 @@ export function listRcc(bytes) {
     const length = u16(at);
     const start = at + 6;
     if (start + 2 * length > bytes.length) fail('a name runs past the end');
-    return bytes.subarray(start, start + 2 * length).swap16().toString('utf16le');
+    // A copy: swap16 works in place, and names are shared (rcc stores a name once for every
+    // node that has it), so swapping the bundle itself would corrupt the next read of it.
+    return Buffer.from(bytes.subarray(start, start + 2 * length)).swap16().toString('utf16le');
   };
   const files = [];
   const seen = new Set();

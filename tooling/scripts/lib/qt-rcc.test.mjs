@@ -19,6 +19,10 @@ describe('listRcc', () => {
     expect(byPath['photos/noise.bin'].equals(noise)).toBe(true);
     // The text really was stored compressed: the whole bundle is smaller than its two files.
     expect(bytes.length).toBeLessThan(notes.length + noise.length);
+    // Reading leaves the bundle as it was (names are decoded from a copy), so a second read of
+    // the same bytes lists the same paths.
+    expect(bytes.equals(fixture(version))).toBe(true);
+    expect(listRcc(bytes).map((f) => f.path)).toEqual(files.map((f) => f.path));
   });
 
   it('refuses what is not a bundle', () => {
