@@ -161,6 +161,10 @@ Options:
       --kinds <k=w,...>          Weights of the synthetic training samples' kinds, as synth
                                  takes them (default splice=0.4,copy-move=0.2,removal=0.15,
                                  authentic=0.25); validation keeps the default mix
+      --photo-shaped <f>         Fraction (0-1, default 0) of synthetic samples made
+                                 photo-shaped like synth's evaluation sets (long side 512)
+                                 and resized to the input, as detect resizes every image;
+                                 the rest are square crops. Validation is made the same way
       --preset <name>            small (default) or base
       --config <file>            A config JSON instead of a preset
       --init <weights>           Start from these weights (.pth, .safetensors): fine-tuning

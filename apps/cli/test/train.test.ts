@@ -159,7 +159,7 @@ describe('sparsevit train', () => {
     expect(wrong.stderr).toContain('WEIGHTS_MISMATCH');
   });
 
-  it('--kinds sets the mix of the synthetic samples made on the fly (validation keeps the default mix)', async () => {
+  it('--kinds sets the mix of the synthetic samples made on the fly (validation keeps the default mix); --photo-shaped their shape, validation\'s too', async () => {
     const photos = await tempDir('train-photos');
     await mkdir(join(photos, 'pkg'));
     for (const [k, name] of ['a.png', 'b.png'].entries()) {
@@ -180,6 +180,14 @@ describe('sparsevit train', () => {
     const bad = await runCli([...args, '--kinds', 'paint=1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--kinds expects kind=weight pairs');
+    const shapedOut = join(await tempDir('train-photo-shaped'), 'run');
+    const shaped = await runCli([...args.slice(0, -1), shapedOut, '--photo-shaped', '0.5']);
+    expect(shaped.code, shaped.stderr).toBe(0);
+    expect(shaped.stderr).toMatch(/1 train photos in [^;]*\(seed 1; 50% photo-shaped \(long side 512, resized to 64x64\)\)/);
+    expect(shaped.stderr).toMatch(/1 val photos in [^;]*\(seed 2; 50% photo-shaped/);
+    const notFraction = await runCli([...args, '--photo-shaped', '1.5']);
+    expect(notFraction.code).toBe(2);
+    expect(notFraction.stderr).toContain('--photo-shaped must be a number in [0, 1], got "1.5"');
   });
 
   it('usage errors, a missing config file and a resume without a checkpoint are reported, not thrown', async () => {

@@ -34,6 +34,7 @@ const TRAIN_OPTIONS = {
   backend: { type: 'string' },
   threads: { type: 'string' },
   kinds: { type: 'string' },
+  'photo-shaped': { type: 'string' },
 } as const;
 
 /** Everything that defines a run; stored in its checkpoint so `--resume` continues the same run. */
@@ -58,6 +59,8 @@ export interface TrainSettings {
   valCount: number;
   /** Kind weights of synthetic training samples; absent: the synthesizer's defaults (the eval sets' mix). */
   kinds?: KindWeights;
+  /** Fraction of synthetic samples made photo-shaped, then resized to the input; absent: 0. */
+  photoShaped?: number;
 }
 
 interface RunState {
@@ -96,6 +99,7 @@ async function parseSettings(values: Record<string, string | boolean | undefined
     validateEvery: num('validate-every', { integer: true, min: 1 }) ?? 100,
     valCount: num('val-count', { integer: true, min: 1, max: 10000 }) ?? 32,
     ...(values.kinds === undefined ? {} : { kinds: await parseKindsOption('train', values.kinds as string) }),
+    ...(values['photo-shaped'] === undefined ? {} : { photoShaped: num('photo-shaped', { min: 0, max: 1 }) }),
   };
 }
 
@@ -105,12 +109,12 @@ function parseBackend(value: string | undefined): TrainSettings['backend'] | und
   return value;
 }
 
-async function openSource(spec: string, config: SparseViTConfig, seed: number, defaultSplit: 'train' | 'val', kinds?: KindWeights) {
+async function openSource(spec: string, config: SparseViTConfig, seed: number, defaultSplit: 'train' | 'val', kinds?: KindWeights, photoShaped?: number) {
   const { synthSource, datasetSource } = await import('../train/training-data');
   if (spec.startsWith('synth:')) {
     const [root, split = defaultSplit] = spec.slice('synth:'.length).split('#');
     if (split !== 'train' && split !== 'val' && split !== 'test') throw new UsageError(`unknown photo split "${split}" (train, val, test)`, 'train');
-    return synthSource(root, split, config, seed, kinds);
+    return synthSource(root, split, config, seed, kinds, photoShaped);
   }
   return datasetSource(spec, config);
 }
@@ -189,8 +193,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   state.settings = settings;
 
   const { stepBatches, validationBatches } = await import('../train/training-data');
-  const source = await openSource(settings.data, config, settings.seed, 'train', settings.kinds);
-  const valSource = await openSource(settings.val, config, settings.seed + 1, 'val');
+  const source = await openSource(settings.data, config, settings.seed, 'train', settings.kinds, settings.photoShaped);
+  // Validation images are shaped like the training ones, so the curve tracks what is trained.
+  const valSource = await openSource(settings.val, config, settings.seed + 1, 'val', undefined, settings.photoShaped);
   const validation = { batches: await validationBatches(valSource, config, settings.valCount, settings.batch) };
   const { renderTrainReport } = await import('../train/train-report');
   const { createProgress } = await import('../progress');
