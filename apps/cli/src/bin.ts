@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   convert: async () => (await import('./commands/convert')).convertCommand,
   export: async () => (await import('./commands/export')).exportCommand,
   eval: async () => (await import('./commands/eval')).evalCommand,
+  calibrate: async () => (await import('./commands/calibrate')).calibrateCommand,
   synth: async () => (await import('./commands/synth')).synthCommand,
   train: async () => (await import('./commands/train')).trainCommand,
   serve: async () => (await import('./commands/serve')).serveCommand,

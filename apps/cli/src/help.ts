@@ -18,15 +18,16 @@ export const MAIN_USAGE = `Usage: sparsevit <command> [options]
 SparseViT image manipulation localization.
 
 Commands:
-  detect   Localize manipulated regions in images (probability map, mask, overlay)
-  convert  Convert .pth / .safetensors weights to a validated .safetensors (optionally fp16)
-  export   Export weights to a self-describing ONNX model
-  eval     Evaluate on a labelled dataset (F1, IoU, AUC; robustness sweeps; HTML report)
-  synth    Make a dataset of synthetic manipulations with exact masks from photos
-  train    Train SparseViT (TensorFlow.js): checkpoints, resume, report, inference export
-  serve    Serve the model over HTTP (limits, API keys, metrics, OpenAPI, graceful shutdown)
-  scan     Queue images for workers on Redis (BullMQ); --status shows the progress
-  worker   Run queued scan jobs: any number, on any number of machines
+  detect     Localize manipulated regions in images (probability map, mask, overlay)
+  convert    Convert .pth / .safetensors weights to a validated .safetensors (optionally fp16)
+  export     Export weights to a self-describing ONNX model
+  eval       Evaluate on a labelled dataset (F1, IoU, AUC; robustness sweeps; HTML report)
+  calibrate  Choose the mask threshold on validation images and write weights whose 0.5 is it
+  synth      Make a dataset of synthetic manipulations with exact masks from photos
+  train      Train SparseViT (TensorFlow.js): checkpoints, resume, report, inference export
+  serve      Serve the model over HTTP (limits, API keys, metrics, OpenAPI, graceful shutdown)
+  scan       Queue images for workers on Redis (BullMQ); --status shows the progress
+  worker     Run queued scan jobs: any number, on any number of machines
 
 Options:
   -h, --help     Show help (also: sparsevit <command> --help)
@@ -108,6 +109,26 @@ ${MODEL_OPTION_HELP}
 Exit codes: 0 every row evaluated; 1 any image or mask failed (reports still written),
 unpaired files without --skip-unpaired, or the weights could not be loaded; 2 usage
 error; 130 interrupted (rows so far kept; --resume continues).`;
+
+export const CALIBRATE_USAGE = `Usage: sparsevit calibrate <validation dataset dir | list.json> --out <out.safetensors> [--weights <file>] [options]
+
+Runs the model on validation images (read as eval reads them), finds the threshold
+with the best mean pixel F1 (0.01 to 0.99), and writes the weights with the output
+bias shifted so that the usual 0.5 is that threshold: every runtime, the ONNX export
+and q8 then use it with no setting. Image scores move monotonically (image AUC is
+unchanged). The file records what was done (metadata "sparsevit.calibration").
+Choose it on validation images, never on the images you report.
+
+Options:
+${MODEL_OPTION_HELP.replace('.pth, .safetensors or .onnx weights', '.pth or .safetensors weights').replace('-o, --out <dir>         Output folder, created if missing (required)', '-o, --out <file>        The calibrated .safetensors to write (required)')}
+  -p, --protocol <name>   imdlbenco (default) | native, as in eval
+      --skip-unpaired     Leave out unpaired Tp/ and Gt/ files
+  -b, --batch-size <n>    Images per forward pass (default 1)
+      --max-pixels <n>    Largest accepted image in pixels (default 100000000)
+  -h, --help              Show this help
+
+Exit codes: 0 written; 1 an image failed (the file is still written from the rest),
+no manipulated image, or the weights could not be read; 2 usage error.`;
 
 export const SYNTH_USAGE = `Usage: sparsevit synth --photos <dir> --count <n> --out <dir> [options]
 
@@ -197,6 +218,7 @@ export const USAGE: Record<string, string> = {
   convert: CONVERT_USAGE,
   export: EXPORT_USAGE,
   eval: EVAL_USAGE,
+  calibrate: CALIBRATE_USAGE,
   synth: SYNTH_USAGE,
   train: TRAIN_USAGE,
   serve: SERVE_USAGE,

@@ -21,6 +21,14 @@ export { expectedStateDict, type ExpectedTensor } from './graph/state-dict-layou
 export { prepareGraphWeights, validateStateDict, type PrepareGraphWeightsOptions } from './graph/prepare-graph-weights';
 export { CostOps, graphCost, type GraphCost } from './graph/graph-cost';
 export { bilinearResizeMatrix } from './graph/bilinear-resize-matrix';
+export {
+  CALIBRATION_METADATA_KEY,
+  calibrateOutputThreshold,
+  logitShiftForThreshold,
+  OUTPUT_BIAS_KEY,
+  readOutputCalibration,
+  type OutputCalibration,
+} from './graph/output-calibration';
 
 export { DTYPE_BYTES, numel, type DType, type TensorCheck, type TensorInfo, type TensorStore, type WeightTensor } from './weights/tensor';
 export { blobSource, bytesSource, type ByteSource } from './weights/byte-source';
@@ -106,6 +114,13 @@ export {
 } from './metrics/evaluation-summary';
 export { binarizeMask, emptyMask, isEmptyMask, nearestSourceIndices, resizeMaskNearest, resizeProbabilityNearest, type BinaryMask } from './metrics/mask';
 export { EVALUATION_PROTOCOLS, preparePair, type EvaluationProtocol, type PredictionMaps, type PreparedPair } from './metrics/protocol';
+export {
+  createThresholdSweep,
+  DEFAULT_SWEEP_THRESHOLDS,
+  type ThresholdSweep,
+  type ThresholdSweepPoint,
+  type ThresholdSweepResult,
+} from './metrics/threshold-sweep';
 export {
   IMAGE_EXTENSIONS,
   MASK_SUFFIXES,
