@@ -79,7 +79,8 @@ export function calibrateOutputThreshold(store: TensorStore, threshold: number, 
   values[0] += shift;
   const previous = readOutputCalibration(store.metadata);
   const logitShift = (previous?.logitShift ?? 0) + shift;
-  const record: OutputCalibration = { ...details, threshold: 1 / (1 + Math.exp(logitShift)), logitShift };
+  // A first calibration records the threshold as chosen (not as rounded through exp and log).
+  const record: OutputCalibration = { ...details, threshold: previous ? 1 / (1 + Math.exp(logitShift)) : threshold, logitShift };
   const tensors = new Map(store.tensors);
   tensors.set(OUTPUT_BIAS_KEY, floatTensorLike(bias, values));
   return { tensors, metadata: { ...store.metadata, [CALIBRATION_METADATA_KEY]: JSON.stringify(record) } };
