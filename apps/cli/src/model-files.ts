@@ -1,5 +1,16 @@
 import { writeFile } from 'node:fs/promises';
-import { SparseViTError, type ByteSource } from '@sparsevit/core';
+import {
+  CONFIG_METADATA_KEY,
+  readWeights,
+  resolveConfig,
+  SparseViTError,
+  validateStateDict,
+  writeSafetensors,
+  type ByteSource,
+  type ConfigInput,
+  type SparseViTConfig,
+  type TensorStore,
+} from '@sparsevit/core';
 import { explainLoadError } from './errors';
 
 /**
@@ -28,4 +39,22 @@ export async function writeModelFile(output: string, bytes: Uint8Array): Promise
   } catch (error) {
     throw new SparseViTError('IO_ERROR', `cannot write ${output}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * The weights file `input` (`.pth` or `.safetensors`), its shapes checked against the config
+ * before any tensor is read: `explicit` (the `--config` value) when given, else its metadata.
+ */
+export function readCheckedWeights(input: string, explicit: ConfigInput | undefined): Promise<{ store: TensorStore; config: SparseViTConfig }> {
+  return withWeightsFile(input, explicit === undefined, async (source) => {
+    const store = await readWeights(source, undefined, {
+      checkTensors: (tensors, metadata) => validateStateDict({ tensors }, resolveConfig(explicit, metadata)),
+    });
+    return { store, config: resolveConfig(explicit, store.metadata) };
+  });
+}
+
+/** Safetensors bytes of `store`, its metadata kept and the config the weights are for recorded. */
+export function safetensorsWithConfig(store: TensorStore, config: SparseViTConfig): Uint8Array {
+  return writeSafetensors({ tensors: store.tensors, metadata: { ...store.metadata, format: 'pt', [CONFIG_METADATA_KEY]: JSON.stringify(config) } });
 }

@@ -2,7 +2,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadModel, readSafetensors, type ConfigInput, type DetectionResult } from '@sparsevit/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CASES, CONFIG, runCli, tempDir, tiny } from './helpers';
+import { CASES, CONFIG, runCli, tempDir, tiny, writeCasesFolder } from './helpers';
 import { nearest, readBinaryMask } from './reference-metrics';
 
 /**
@@ -23,13 +23,7 @@ const truth = new Map<string, Uint8Array>();
 
 beforeAll(async () => {
   root = await tempDir('calibrate');
-  folder = join(root, 'val');
-  await mkdir(join(folder, 'Tp'), { recursive: true });
-  await mkdir(join(folder, 'Gt'), { recursive: true });
-  for (const c of CASES) {
-    await copyFile(tiny('images', c.image), join(folder, 'Tp', c.image));
-    await copyFile(tiny('images', `${c.stem}_gt.png`), join(folder, 'Gt', `${c.stem}_gt.png`));
-  }
+  folder = await writeCasesFolder(join(root, 'val'));
   config = JSON.parse(await readFile(CONFIG, 'utf8'));
   const model = await loadModel({ weights: WEIGHTS, config });
   try {

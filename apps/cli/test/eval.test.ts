@@ -4,7 +4,7 @@ import { copyFile, cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { loadModel, type DetectionResult } from '@sparsevit/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, CASES, CHECKPOINT, CONFIG, readJson, runCli, tempDir, tiny, type CliRun } from './helpers';
+import { BIN, CASES, CHECKPOINT, CONFIG, readJson, runCli, tempDir, tiny, writeCasesFolder, type CliRun } from './helpers';
 import { imageLevel, mean, nearest, readBinaryMask, referenceMetrics, type Reference } from './reference-metrics';
 
 /**
@@ -24,13 +24,7 @@ const maps = new Map<string, DetectionResult>();
 
 beforeAll(async () => {
   root = await tempDir('eval');
-  folder = join(root, 'casia');
-  await mkdir(join(folder, 'Tp'), { recursive: true });
-  await mkdir(join(folder, 'Gt'), { recursive: true });
-  for (const c of CASES) {
-    await copyFile(tiny('images', c.image), join(folder, 'Tp', c.image));
-    await copyFile(tiny('images', `${c.stem}_gt.png`), join(folder, 'Gt', `${c.stem}_gt.png`));
-  }
+  folder = await writeCasesFolder(join(root, 'casia'));
   const model = await loadModel({ weights: CHECKPOINT, config: JSON.parse(await readFile(CONFIG, 'utf8')) });
   try {
     for (const c of CASES) maps.set(c.stem, await model.detect(tiny('images', c.image)));

@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,17 @@ export function runCli(args: string[], nodeArgs: string[] = []): Promise<CliRun>
 }
 
 export const tempDir = (label: string) => mkdtemp(join(tmpdir(), `sparsevit-cli-${label}-`));
+
+/** `<dir>/Tp/` with the four test images and `<dir>/Gt/` with their CASIA-style `_gt` masks. */
+export async function writeCasesFolder(dir: string): Promise<string> {
+  await mkdir(join(dir, 'Tp'), { recursive: true });
+  await mkdir(join(dir, 'Gt'), { recursive: true });
+  for (const c of CASES) {
+    await copyFile(tiny('images', c.image), join(dir, 'Tp', c.image));
+    await copyFile(tiny('images', `${c.stem}_gt.png`), join(dir, 'Gt', `${c.stem}_gt.png`));
+  }
+  return dir;
+}
 
 export async function readNpy(path: string) {
   return decodeNpy(new Uint8Array(await readFile(path)));

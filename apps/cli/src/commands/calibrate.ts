@@ -1,15 +1,11 @@
 import { resolve } from 'node:path';
 import {
   calibrateOutputThreshold,
-  CONFIG_METADATA_KEY,
   createThresholdSweep,
   EVALUATION_PROTOCOLS,
+  logitShiftForThreshold,
   preparePair,
-  readWeights,
-  resolveConfig,
   SparseViTError,
-  validateStateDict,
-  writeSafetensors,
   type BinaryMask,
   type EvaluationProtocol,
   type RawImage,
@@ -25,7 +21,7 @@ import { createItemPreparer } from '../eval/passes';
 import { formatBytes } from '../format-bytes';
 import { CALIBRATE_USAGE, printHelp } from '../help';
 import { loadCliModel } from '../load-cli-model';
-import { withWeightsFile } from '../model-files';
+import { readCheckedWeights, safetensorsWithConfig } from '../model-files';
 import { MODEL_OPTIONS, parseModelOptions } from '../model-options';
 import { createProgress } from '../progress';
 import { UsageError } from '../usage-error';
@@ -68,8 +64,8 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
 
   // 2. Every image's map into the sweep, scored as eval scores it (same protocol and masks).
   const model = await loadCliModel(settings, warn);
+  // The default thresholds (0.01 ... 0.99) include 0.5 itself: the uncalibrated figure.
   const sweep = createThresholdSweep();
-  const baseline = createThresholdSweep([0.5]);
   // No perturbation is applied, so the noise seed is never read.
   const prepare = await createItemPreparer({ maxPixels: settings.maxPixels, seed: 0 });
   const progress = createProgress(items.length, process.stderr, { label: 'calibrate' });
@@ -90,7 +86,6 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
         } else {
           const pair = preparePair(outcome.result, p.mask as BinaryMask, protocol);
           sweep.add(pair.pred, pair.gt);
-          baseline.add(pair.pred, pair.gt);
         }
         progress.update(++done, failed);
       }
@@ -104,16 +99,10 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     throw new SparseViTError('INVALID_ARGUMENT', `no image of ${datasetPath} that could be read has a manipulated pixel: a threshold cannot be chosen without them`);
   }
   const best = result.best;
-  const atHalf = baseline.result().points[0];
+  const atHalf = result.points.find((p) => p.threshold === 0.5)!;
 
   // 3. The weights again, from the file (so the dtype and every tensor are kept), shifted.
-  const explicit = await loadConfigOption(settings.config);
-  const { store, config } = await withWeightsFile(settings.weights, explicit === undefined, async (source) => {
-    const read = await readWeights(source, undefined, {
-      checkTensors: (tensors, metadata) => validateStateDict({ tensors }, resolveConfig(explicit, metadata)),
-    });
-    return { store: read, config: resolveConfig(explicit, read.metadata) };
-  });
+  const { store, config } = await readCheckedWeights(settings.weights, await loadConfigOption(settings.config));
   const calibrated = calibrateOutputThreshold(store, best.threshold, {
     data: datasetPath,
     images: result.images,
@@ -124,7 +113,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     pixelF1: best.pixel_f1,
     by: `sparsevit calibrate ${version}`,
   });
-  const bytes = writeSafetensors({ tensors: calibrated.tensors, metadata: { ...calibrated.metadata, format: 'pt', [CONFIG_METADATA_KEY]: JSON.stringify(config) } });
+  const bytes = safetensorsWithConfig(calibrated, config);
   await writeFileAtomic(output, bytes);
 
   const out = process.stdout;
@@ -132,7 +121,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
   for (const line of curveLines(result, best)) out.write(`${line}\n`);
   out.write(
     `sparsevit: threshold ${best.threshold.toFixed(2)} gives pixel F1 ${best.pixel_f1.toFixed(4)} against ${atHalf.pixel_f1.toFixed(4)} at 0.5; ` +
-      `wrote ${output} (${formatBytes(bytes.byteLength)}), whose 0.5 is that threshold (logits shifted by ${Math.log((1 - best.threshold) / best.threshold).toFixed(4)})\n`,
+      `wrote ${output} (${formatBytes(bytes.byteLength)}), whose 0.5 is that threshold (logits shifted by ${logitShiftForThreshold(best.threshold).toFixed(4)})\n`,
   );
   return failed > 0 ? 1 : 0;
 }

@@ -1,18 +1,9 @@
-import {
-  CONFIG_METADATA_KEY,
-  convertStore,
-  numel,
-  readWeights,
-  resolveConfig,
-  validateStateDict,
-  writeSafetensors,
-  type TensorStore,
-} from '@sparsevit/core';
+import { convertStore, numel, type TensorStore } from '@sparsevit/core';
 import { parseCommandArgs } from '../args';
 import { loadConfigOption } from '../config-option';
 import { formatBytes } from '../format-bytes';
 import { CONVERT_USAGE, printHelp } from '../help';
-import { withWeightsFile, writeModelFile } from '../model-files';
+import { readCheckedWeights, safetensorsWithConfig, writeModelFile } from '../model-files';
 import { UsageError } from '../usage-error';
 
 /** `F32 424, I64 4`: how many tensors of each dtype. */
@@ -40,20 +31,11 @@ export async function convertCommand(argv: string[]): Promise<number> {
 
   const explicit = await loadConfigOption(values.config as string | undefined);
 
-  const { store, config } = await withWeightsFile(input, explicit === undefined, async (source) => {
-    // The shapes are checked against the config before any tensor is read (checkTensors).
-    const read: TensorStore = await readWeights(source, undefined, {
-      checkTensors: (tensors, metadata) => validateStateDict({ tensors }, resolveConfig(explicit, metadata)),
-    });
-    const resolved = resolveConfig(explicit, read.metadata);
-    return { store: read, config: resolved };
-  });
+  // The shapes are checked against the config before any tensor is read.
+  const { store, config } = await readCheckedWeights(input, explicit);
 
   const converted = fp16 ? convertStore(store, 'F16') : store;
-  const bytes = writeSafetensors({
-    tensors: converted.tensors,
-    metadata: { ...store.metadata, format: 'pt', [CONFIG_METADATA_KEY]: JSON.stringify(config) },
-  });
+  const bytes = safetensorsWithConfig(converted, config);
   await writeModelFile(output, bytes);
 
   let values_ = 0;
