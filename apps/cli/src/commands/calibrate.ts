@@ -8,7 +8,6 @@ import {
   SparseViTError,
   type BinaryMask,
   type EvaluationProtocol,
-  type RawImage,
   type ThresholdSweepPoint,
   type ThresholdSweepResult,
 } from '@sparsevit/core';
@@ -16,8 +15,8 @@ import { parseCommandArgs } from '../args';
 import { writeFileAtomic } from '../atomic-write';
 import { loadConfigOption } from '../config-option';
 import { errorRecord } from '../errors';
-import { loadDataset, pairingNotices } from '../eval/dataset';
-import { createItemPreparer } from '../eval/passes';
+import { loadDataset, pairingNotices, type EvalItem } from '../eval/dataset';
+import { createItemPreparer, detectBatches } from '../eval/passes';
 import { formatBytes } from '../format-bytes';
 import { CALIBRATE_USAGE, printHelp } from '../help';
 import { loadCliModel } from '../load-cli-model';
@@ -72,12 +71,11 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
   let done = 0;
   let failed = 0;
   try {
-    for (let start = 0; start < items.length; start += settings.batchSize) {
-      const prepared = await Promise.all(items.slice(start, start + settings.batchSize).map((item) => prepare(item, null)));
-      const runnable = prepared.filter((p) => p.input);
-      const outcomes = runnable.length ? await model.detectBatch(runnable.map((p) => p.input as RawImage), { batchSize: settings.batchSize }) : [];
-      for (const p of prepared) {
-        const outcome = p.input ? outcomes[runnable.indexOf(p)] : undefined;
+    const batches: EvalItem[][] = [];
+    for (let start = 0; start < items.length; start += settings.batchSize) batches.push(items.slice(start, start + settings.batchSize));
+    for await (const batch of detectBatches(batches, { model, prepare, perturbation: null, batchSize: settings.batchSize })) {
+      batch.prepared.forEach((p, i) => {
+        const outcome = batch.outcomes[i];
         const error = p.error ?? (outcome && !outcome.ok ? errorRecord(outcome.error) : undefined);
         if (error || !outcome?.ok) {
           // One unreadable image is counted and named, never the end of the run.
@@ -88,7 +86,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
           sweep.add(pair.pred, pair.gt);
         }
         progress.update(++done, failed);
-      }
+      });
     }
   } finally {
     progress.stop();

@@ -72,6 +72,42 @@ export async function createItemPreparer(settings: Pick<EvalSettings, 'maxPixels
   };
 }
 
+/** One batch of items as read, with what the model made of each. */
+export interface DetectedBatch {
+  prepared: PreparedItem[];
+  /** The model's outcome for each item of `prepared`; undefined for one that could not be read. */
+  outcomes: (DetectionOutcome<NodeImageInput> | undefined)[];
+  /** Images the model ran on in this batch (its inference time is shared among them). */
+  ran: number;
+}
+
+/**
+ * Reads and runs `batches` in order, the next batch decoded while the model runs the current
+ * one, and yields each with its outcomes. Items that cannot be read are yielded with their
+ * error, never thrown; a consumer that stops early (an interruption) leaves no read pending.
+ * `eval` and `calibrate` both read their images this way, so they see the same pixels.
+ */
+export async function* detectBatches(
+  batches: readonly (readonly EvalItem[])[],
+  run: { model: NodeSparseViTModel; prepare: PrepareItem; perturbation: Perturbation | null; batchSize: number; threshold?: number },
+): AsyncGenerator<DetectedBatch> {
+  const read = (batch: readonly EvalItem[]) => Promise.all(batch.map((item) => run.prepare(item, run.perturbation)));
+  let next = batches.length > 0 ? read(batches[0]) : null;
+  try {
+    for (let b = 0; b < batches.length && next; b++) {
+      const prepared = await next;
+      next = b + 1 < batches.length ? read(batches[b + 1]) : null;
+      const runnable = prepared.filter((p) => p.input);
+      const results = runnable.length
+        ? await run.model.detectBatch(runnable.map((p) => p.input as RawImage), { batchSize: run.batchSize, threshold: run.threshold })
+        : [];
+      yield { prepared, outcomes: prepared.map((p) => (p.input ? results[runnable.indexOf(p)] : undefined)), ran: runnable.length };
+    }
+  } finally {
+    await next?.catch(() => undefined);
+  }
+}
+
 export interface PassRun {
   items: readonly EvalItem[];
   passes: readonly EvalPass[];
@@ -136,27 +172,18 @@ export async function runPasses(run: PassRun): Promise<number> {
       // probability with the batch's other images); a batch cut by an interruption runs again
       // whole and only its missing rows are written.
       const isDone = (i: EvalItem) => run.resumed.done.has(rowKey(pass.name, oneLineField(i.id)));
-      const starts: number[] = [];
+      const batches: EvalItem[][] = [];
       for (let start = 0; start < items.length; start += settings.batchSize) {
-        if (items.slice(start, start + settings.batchSize).some((i) => !isDone(i))) starts.push(start);
+        const batch = items.slice(start, start + settings.batchSize);
+        if (batch.some((i) => !isDone(i))) batches.push(batch);
       }
-      const batchOf = (start: number) => Promise.all(items.slice(start, start + settings.batchSize).map((i) => prepare(i, pass.perturbation)));
-      let next = starts.length > 0 ? batchOf(starts[0]) : null;
-      for (let b = 0; b < starts.length && next; b++) {
-        const prepared = await next;
-        next = b + 1 < starts.length ? batchOf(starts[b + 1]) : null;
-        const runnable = prepared.filter((p) => p.input);
-        const outcomes = runnable.length
-          ? await model.detectBatch(runnable.map((p) => p.input as RawImage), { batchSize: settings.batchSize, threshold: settings.threshold })
-          : [];
-        for (const p of prepared) {
+      for await (const batch of detectBatches(batches, { model, prepare, perturbation: pass.perturbation, batchSize: settings.batchSize, threshold: settings.threshold })) {
+        for (let i = 0; i < batch.prepared.length; i++) {
+          const p = batch.prepared[i];
           if (isDone(p.item)) continue;
-          await record(p.error ? failedRow(pass.name, p, p.error, p.ms) : score(pass, p, outcomes[runnable.indexOf(p)], runnable.length));
+          await record(p.error ? failedRow(pass.name, p, p.error, p.ms) : score(pass, p, batch.outcomes[i]!, batch.ran));
         }
-        if (interrupt.interrupted) {
-          await next?.catch(() => undefined);
-          break;
-        }
+        if (interrupt.interrupted) break;
       }
     }
   } finally {
