@@ -83,7 +83,7 @@ export {
   type ImageDecoder,
   type InferenceBackend,
 } from './model/create-sparsevit-model';
-export { checkOneOf, checkPositiveInteger, checkThreshold, type BaseLoadModelOptions } from './model/load-options';
+export { checkLoadModelOptions, checkOneOf, checkPositiveInteger, checkThreshold, type BaseLoadModelOptions } from './model/load-options';
 
 export {
   PIXEL_EPSILON,

@@ -141,6 +141,16 @@ describe('loadModel with bad weights', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('answers a missing options object or weights with INVALID_ARGUMENT, not a TypeError', async () => {
+    const load = loadModel as (options: unknown) => Promise<unknown>;
+    for (const options of [undefined, null, tiny('weights.safetensors')]) {
+      await expect(load(options)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('loadModel takes an options object') });
+    }
+    for (const weights of [undefined, null, 42, { path: 'w.safetensors' }]) {
+      await expect(load({ weights, config })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('weights must be a file path or the file') });
+    }
+  });
+
   it('reports truncated, empty and missing weight files with typed errors', async () => {
     const pth = readFileSync(tiny('checkpoint.pth'));
     await expect(loadModel({ weights: pth.subarray(0, pth.length - 100), config })).rejects.toMatchObject({ code: 'CORRUPT_WEIGHTS' });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import {
   bytesSource,
+  checkLoadModelOptions,
   checkOneOf,
   createSparseViTModel,
   PRESETS,
@@ -81,6 +82,13 @@ async function readConfigInput(config: LoadModelOptions['config']): Promise<Conf
  * ```
  */
 export async function loadModel(options: LoadModelOptions): Promise<NodeSparseViTModel> {
+  checkLoadModelOptions(options, "{ weights: 'sparsevit.safetensors' }");
+  if (typeof options.weights !== 'string' && !(options.weights instanceof Uint8Array)) {
+    throw new SparseViTError(
+      'INVALID_ARGUMENT',
+      `weights must be a file path or the file's bytes (Uint8Array, Buffer), got ${options.weights === null ? 'null' : typeof options.weights}; the SDK's trained default model is DEFAULT_MODEL.file of @sparsevit/default-model`,
+    );
+  }
   const device = checkOneOf('device', options.device ?? 'cpu', NODE_DEVICES);
   const dtype = options.dtype === undefined ? undefined : checkOneOf('dtype', options.dtype, ONNX_DTYPES);
   const configInput = await readConfigInput(options.config);

@@ -82,6 +82,16 @@ describe('loadModel + detect on the tiny fixture model (tfjs wasm)', () => {
 });
 
 describe('loadModel: weights, backends and disposal', () => {
+  it('answers a missing options object or weights with INVALID_ARGUMENT, not a TypeError', async () => {
+    const load = loadModel as (options: unknown) => Promise<unknown>;
+    for (const options of [undefined, null, 'weights.safetensors']) {
+      await expect(load(options)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('loadModel takes an options object') });
+    }
+    for (const weights of [undefined, null, 42]) {
+      await expect(load({ weights, config })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('weights must be') });
+    }
+  });
+
   it('frees every weight tensor on dispose and refuses use afterwards', async () => {
     const { tf } = await import('./tfjs-runtime.test-helper');
     await tf.setBackend('wasm');

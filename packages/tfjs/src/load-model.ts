@@ -2,6 +2,7 @@ import {
   assertPixelLimit,
   blobSource,
   bytesSource,
+  checkLoadModelOptions,
   createSparseViTModel,
   isRawImage,
   readGraphWeights,
@@ -111,6 +112,7 @@ export const decodeRawImage: ImageDecoder<RawImage> = async (input, { maxPixels 
  * ```
  */
 export async function loadModel<Input = RawImage>(options: LoadModelOptions<Input>): Promise<TfjsSparseViTModel<Input>> {
+  checkLoadModelOptions(options, '{ weights: modelBytes }');
   const backend = await loadTfjsBackend(options);
   return createSparseViTModel<Input>({
     config: backend.config,

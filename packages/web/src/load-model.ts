@@ -1,4 +1,4 @@
-import { abortError, checkOneOf, SparseViTError, throwIfAborted, type SparseViTModel } from '@sparsevit/core';
+import { abortError, checkLoadModelOptions, checkOneOf, SparseViTError, throwIfAborted, type SparseViTModel } from '@sparsevit/core';
 import { ONNX_DTYPES, type OnnxDtype } from '@sparsevit/onnx';
 import { fetchWeights } from './fetch-weights';
 import type { ResolvedDevice } from './ort-web-backend';
@@ -36,6 +36,7 @@ function defaultWasmPaths(): string | undefined {
  * ```
  */
 export async function loadModel(options: LoadModelOptions): Promise<WebSparseViTModel> {
+  checkLoadModelOptions(options, "{ weights: '/models/sparsevit.safetensors' }");
   const device = checkOneOf('device', options.device ?? 'auto', WEB_DEVICES);
   const dtype = options.dtype === undefined ? undefined : checkOneOf('dtype', options.dtype, ONNX_DTYPES);
   throwIfAborted(options.signal);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isRawImage } from '../image/raw-image';
-import { checkOneOf, checkPositiveInteger, checkThreshold } from './load-options';
+import { checkLoadModelOptions, checkOneOf, checkPositiveInteger, checkThreshold } from './load-options';
 
 describe('load option checks shared by the adapters', () => {
   it('accept valid values and name the option in a typed error otherwise', () => {
@@ -13,6 +13,15 @@ describe('load option checks shared by the adapters', () => {
     expect(() => checkThreshold('0.5' as unknown as number)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(checkOneOf('device', 'cpu', ['cpu', 'cuda'] as const)).toBe('cpu');
     expect(() => checkOneOf('device', 'tpu', ['cpu', 'cuda'])).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: 'device must be one of cpu, cuda, got tpu' }));
+  });
+
+  it('checkLoadModelOptions takes an object and answers anything else with an example', () => {
+    expect(() => checkLoadModelOptions({ weights: 'w.safetensors' }, '{ weights }')).not.toThrow();
+    for (const [bad, named] of [[undefined, 'undefined'], [null, 'null'], ['w.safetensors', 'string'], [[], 'an array'], [7, 'number']] as const) {
+      expect(() => checkLoadModelOptions(bad, "{ weights: 'w.safetensors' }")).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', message: `loadModel takes an options object, e.g. loadModel({ weights: 'w.safetensors' }); got ${named}` }),
+      );
+    }
   });
 
   it('isRawImage tells decoded pixels from what must be decoded', () => {

@@ -19,6 +19,17 @@ export interface BaseLoadModelOptions {
   maxPixels?: number;
 }
 
+/**
+ * `loadModel`'s argument, checked to be an options object: called from JavaScript with nothing,
+ * a path string or `null`, every adapter answers `INVALID_ARGUMENT` with an example, not a
+ * `TypeError` from reading a field of it.
+ */
+export function checkLoadModelOptions(options: unknown, example: string): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new SparseViTError('INVALID_ARGUMENT', `loadModel takes an options object, e.g. loadModel(${example}); got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+}
+
 /** `value`, checked to be a positive safe integer (`INVALID_ARGUMENT` naming `name` otherwise). */
 export function checkPositiveInteger(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new SparseViTError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${String(value)}`);
