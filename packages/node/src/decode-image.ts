@@ -18,6 +18,13 @@ export interface ImageHeader {
   channels: number;
 }
 
+/** `INVALID_IMAGE` unless `input` is a path or encoded bytes (a `RawImage` is checked by core). */
+function checkEncodedInput(input: unknown): asserts input is string | Uint8Array {
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    throw new SparseViTError('INVALID_IMAGE', `unsupported input (${input === null ? 'null' : typeof input}): pass a path, the encoded bytes (Uint8Array, Buffer) or a RawImage { data, width, height, channels }`);
+  }
+}
+
 async function readBytes(input: string | Uint8Array): Promise<Uint8Array> {
   if (typeof input !== 'string') return input;
   try {
@@ -63,9 +70,7 @@ async function openImage(bytes: Uint8Array, label: string, maxPixels: number): P
  * ```
  */
 export async function probeImage(input: string | Uint8Array, options: { maxPixels?: number } = {}): Promise<ImageHeader> {
-  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
-    throw new SparseViTError('INVALID_IMAGE', 'unsupported input: pass a path, the encoded bytes (Uint8Array, Buffer) or a RawImage { data, width, height, channels }');
-  }
+  checkEncodedInput(input);
   const label = typeof input === 'string' ? input : 'the image bytes';
   const { metadata } = await openImage(await readBytes(input), label, options.maxPixels ?? DEFAULT_MAX_PIXELS);
   return { format: metadata.format!, width: metadata.width!, height: metadata.height!, channels: metadata.channels ?? 0 };
@@ -92,6 +97,7 @@ export async function decodeImage(input: NodeImageInput, options: { maxPixels?: 
     assertPixelLimit(input.width, input.height, maxPixels);
     return input;
   }
+  checkEncodedInput(input);
   const label = typeof input === 'string' ? input : 'the image bytes';
   // Checked from the header, before any pixel is decoded.
   const { pipeline, metadata } = await openImage(await readBytes(input), label, maxPixels);

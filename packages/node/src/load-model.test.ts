@@ -121,6 +121,23 @@ describe('loadModel + detect on the tiny fixture model (ONNX Runtime CPU)', () =
     expect((await expectCode(png, 'IMAGE_TOO_LARGE', { maxPixels: 300_000 })).message).toMatch(/307200|640/);
     // Raw pixels whose buffer does not match their declared size.
     await expectCode({ data: new Uint8Array(10), width: 4, height: 4, channels: 3 }, 'INVALID_IMAGE');
+    // What JavaScript can pass that is no input at all: named in the message, not a TypeError's.
+    for (const [input, named] of [[undefined, 'undefined'], [null, 'null'], [42, 'number'], [new ArrayBuffer(8), 'object']] as const) {
+      expect((await expectCode(input as unknown as string, 'INVALID_IMAGE')).message).toContain(`unsupported input (${named})`);
+    }
+  });
+
+  it('answers detectBatch and detectStream given no list with INVALID_ARGUMENT, and a bad thread count too', async () => {
+    const batch = fromPth.detectBatch as (inputs: unknown, opts?: unknown) => Promise<unknown>;
+    for (const inputs of [undefined, null, 42, tiny('images', cases[0].image)]) {
+      await expect(batch(inputs)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('take a list of inputs') });
+    }
+    const stream = fromPth.detectStream as (inputs: unknown) => AsyncGenerator<unknown>;
+    await expect(stream(42).next()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // Options given as null are the defaults, as undefined is.
+    const [outcome] = (await batch([tiny('images', cases[0].image)], null)) as Array<{ ok: boolean }>;
+    expect(outcome.ok).toBe(true);
+    await expect(loadModel({ weights: tiny('weights.safetensors'), config, intraOpNumThreads: -2 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('intraOpNumThreads') });
   });
 
   it('rejects a bad threshold and use after dispose', async () => {

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { SparseViTError, type InferenceBackend } from '@sparsevit/core';
+import { checkPositiveInteger, SparseViTError, type InferenceBackend } from '@sparsevit/core';
 import { ortSessionBackend } from '@sparsevit/onnx';
 import * as ort from 'onnxruntime-node';
 
@@ -44,7 +44,7 @@ export async function createOnnxRuntimeBackend(
     // ONNX Runtime sizes its pool from the physical cores it detects, and on virtual machines it
     // can detect one: measured on a 2-vCPU machine, its default ran the base model in 618 ms,
     // two threads in 425 ms. Every core the process may use is the better default.
-    intraOpNumThreads: settings.intraOpNumThreads ?? availableParallelism(),
+    intraOpNumThreads: settings.intraOpNumThreads === undefined ? availableParallelism() : checkPositiveInteger('intraOpNumThreads', settings.intraOpNumThreads),
     ...settings.sessionOptions,
   };
   let session: ort.InferenceSession;

@@ -206,6 +206,15 @@ export function createSparseViTModel<Input>(options: CreateSparseViTModelOptions
   });
 }
 
+/** `INVALID_ARGUMENT` unless `inputs` is a list (any iterable or async iterable but a string). */
+function checkInputList(inputs: unknown): void {
+  const iterable = typeof inputs === 'object' && inputs !== null && (Symbol.iterator in inputs || Symbol.asyncIterator in inputs);
+  if (!iterable) {
+    const got = inputs === null ? 'null' : typeof inputs === 'string' ? `the string "${inputs.slice(0, 80)}"` : typeof inputs;
+    throw new SparseViTError('INVALID_ARGUMENT', `detectBatch and detectStream take a list of inputs (an array or any iterable), got ${got}; for one image, use detect`);
+  }
+}
+
 /**
  * Completes a `SparseViTModel` from its streaming core: `detect` and `detectBatch` are
  * `detectStream` over one input or an array. Adapters whose pipeline lives elsewhere (a Web
@@ -218,19 +227,26 @@ export function sparseViTModelFromStream<Input>(parts: {
   detectStream: SparseViTModel<Input>['detectStream'];
   dispose: () => Promise<void>;
 }): SparseViTModel<Input> {
-  const { detectStream } = parts;
+  // Checked here, once for every adapter: from JavaScript, `detectBatch('photo.jpg')` or
+  // `detectBatch(undefined)` would otherwise iterate a string's characters or throw a TypeError.
+  async function* detectStream(inputs: Iterable<Input> | AsyncIterable<Input>, opts?: DetectBatchOptions): AsyncGenerator<DetectionOutcome<Input>> {
+    checkInputList(inputs);
+    yield* parts.detectStream(inputs, opts ?? {});
+  }
   return {
     config: parts.config,
     backend: parts.backend,
     device: parts.device,
-    async detect(input: Input, opts: DetectOptions = {}) {
+    async detect(input: Input, opts?: DetectOptions) {
+      opts ??= {};
       for await (const outcome of detectStream([input], { ...opts, batchSize: 1 })) {
         if (outcome.ok) return outcome.result;
         throw outcome.error;
       }
       throw abortError(opts.signal);
     },
-    async detectBatch(inputs: readonly Input[], opts: DetectBatchOptions = {}) {
+    async detectBatch(inputs: readonly Input[], opts?: DetectBatchOptions) {
+      opts ??= {};
       const outcomes: DetectionOutcome<Input>[] = [];
       for await (const outcome of detectStream(inputs, opts)) {
         outcomes.push(outcome);
