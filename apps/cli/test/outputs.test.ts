@@ -165,8 +165,11 @@ describe('detect on signals, and --resume', () => {
   it('a second Ctrl-C stops at once and still leaves a valid summary and no partial file', async () => {
     const dir = await tempDir('sigint-twice');
     const out = join(dir, 'out');
-    const { child, done } = startDetect([folder, ...MODEL, '--out', out]);
-    await waitFor(() => writtenJson(out) >= 1, 'the first output');
+    // Batches of 5: the first SIGINT lands while the second batch runs (5 images), long enough
+    // for the second to arrive before it ends even on a loaded machine; with batches of one, the
+    // run could finish its image and exit between the two signals.
+    const { child, done } = startDetect([folder, ...MODEL, '--out', out, '--batch-size', '5']);
+    await waitFor(() => writtenJson(out) >= 5, 'the first batch');
     child.kill('SIGINT');
     await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGINT');
