@@ -197,8 +197,10 @@ Options:
       --min-lr <x>               Final learning rate of the cosine decay (default 5e-7)
       --warmup-steps <n>         Linear warm-up (default 5% of the steps, at most 500)
       --weight-decay <x>         AdamW decoupled weight decay (default 0.05)
-      --loss <bce|bce+dice>      bce: the reference's loss (default); bce+dice adds the soft Dice
-                                 loss per image, against predicting nothing on small regions
+      --loss <kind>              bce: the reference's loss (default); bce+dice adds the soft Dice
+                                 loss per image, against predicting nothing on small regions;
+                                 bce+dice+image adds BCE of each image's score (its largest
+                                 logit), against authentic images that score high
       --seed <n>                 Seed of the initial weights and the data (default 1)
       --validate-every <n>       Steps between validations (default 100)
       --val-count <n>            Validation images (default 32)

@@ -181,8 +181,9 @@ describe('sparsevit train', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--kinds expects kind=weight pairs');
     const shapedOut = join(await tempDir('train-photo-shaped'), 'run');
-    const shaped = await runCli([...args.slice(0, -1), shapedOut, '--photo-shaped', '0.5']);
+    const shaped = await runCli([...args.slice(0, -1), shapedOut, '--photo-shaped', '0.5', '--loss', 'bce+dice+image']);
     expect(shaped.code, shaped.stderr).toBe(0);
+    expect(await readFile(join(shapedOut, 'train-report.html'), 'utf8')).toContain('training loss (BCE + Dice + image score BCE)');
     expect(shaped.stderr).toMatch(/1 train photos in [^;]*\(seed 1; 50% photo-shaped \(long side 512, resized to 64x64\)\)/);
     expect(shaped.stderr).toMatch(/1 val photos in [^;]*\(seed 2; 50% photo-shaped/);
     const notFraction = await runCli([...args, '--photo-shaped', '1.5']);
@@ -198,7 +199,7 @@ describe('sparsevit train', () => {
     expect((await runCli(['train', '--out', '/tmp/x', '--batch', '0'])).code).toBe(2);
     const badLoss = await runCli(['train', '--out', '/tmp/x', '--loss', 'focal']);
     expect(badLoss.code).toBe(2);
-    expect(badLoss.stderr).toContain('--loss must be bce or bce+dice');
+    expect(badLoss.stderr).toContain('--loss must be one of bce, bce+dice, bce+dice+image');
     const badBackend = await runCli(['train', '--out', '/tmp/x', '--backend', 'tpu']);
     expect(badBackend.code).toBe(2);
     expect(badBackend.stderr).toContain('--backend must be ort, wasm or cpu');

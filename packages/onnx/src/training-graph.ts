@@ -27,7 +27,7 @@ export const LOGITS_NAME = 'logits';
 export const gradientName = (name: string): string => `grad:${name}`;
 
 /** The losses the training graph computes (`@sparsevit/train`'s `trainingLoss` computes the same on tfjs). */
-export const TRAINING_GRAPH_LOSSES = ['bce', 'bce+dice'] as const;
+export const TRAINING_GRAPH_LOSSES = ['bce', 'bce+dice', 'bce+dice+image'] as const;
 export type TrainingGraphLoss = (typeof TRAINING_GRAPH_LOSSES)[number];
 
 /** One recorded `TensorOps` call: what reverse-mode differentiation needs to know about it. */
@@ -404,7 +404,8 @@ export const DICE_SMOOTH = 1;
 /**
  * Lowers one training step of SparseViT to ONNX: the forward pass of `sparseViTGraph` with the
  * weights as inputs, the loss of `@sparsevit/train` (BCE with logits on the logit map upsampled
- * to the input, plus the per-image soft Dice term for `bce+dice`), and the gradient of the loss
+ * to the input, plus the per-image soft Dice term for `bce+dice`, plus BCE of the image score for
+ * `bce+dice+image`), and the gradient of the loss
  * with respect to every weight. Inputs: `input` `[batch, 3, img, img]`, `mask` `[batch, 1, img,
  * img]` and the weights; outputs: `loss`, `logits`, `probability`, and `grad:<weight>` for each.
  * Any ONNX runtime then trains the model: ONNX Runtime CPU runs it about ten times faster than
@@ -436,7 +437,7 @@ export function lowerTrainingGraph(config: SparseViTConfig, weights: GraphWeight
   let loss = b.node('ReduceMean', [perPixel], [ints('axes', [0, 1, 2, 3]), int('keepdims', 0)]);
   const p = b.node('Sigmoid', [z]);
   let dz = b.node('Mul', [b.node('Sub', [p, y]), b.floatConstant(1 / pixels)]);
-  if (lossKind === 'bce+dice') {
+  if (lossKind === 'bce+dice' || lossKind === 'bce+dice+image') {
     const flat = (v: string) => b.node('Reshape', [v, b.int64Constant([batch, size * size])]);
     const pf = flat(p);
     const yf = flat(y);
@@ -451,6 +452,25 @@ export function lowerTrainingGraph(config: SparseViTConfig, weights: GraphWeight
     const dp = b.node('Mul', [dScore, b.floatConstant(-1 / batch)]);
     const dzDice = b.node('Mul', [dp, b.node('Mul', [pf, b.node('Sub', [b.floatConstant(1), pf])])]);
     dz = b.node('Add', [dz, b.node('Reshape', [dzDice, b.int64Constant([batch, 1, size, size])])]);
+  }
+  if (lossKind === 'bce+dice+image') {
+    // The image-level term: BCE with logits of the image score (the largest upsampled logit, so
+    // sigmoid of it is `detect`'s `score`) against "has a marked pixel". A few wrong pixels
+    // barely move the per-pixel mean, but they decide an authentic image's score; this weighs
+    // each image's strongest pixel as much as a whole image. Ties (the clamped borders of the
+    // bilinear upsampling repeat values) share its gradient equally, as PyTorch's `amax` does.
+    const flat = (v: string) => b.node('Reshape', [v, b.int64Constant([batch, size * size])]);
+    const zf = flat(z);
+    const zMax = b.node('ReduceMax', [zf], [ints('axes', [1]), int('keepdims', 1)]);
+    const label = b.node('ReduceMax', [flat(y)], [ints('axes', [1]), int('keepdims', 1)]);
+    const imageSoftplus = b.node('Log', [b.node('Add', [b.node('Exp', [b.node('Neg', [b.node('Abs', [zMax])])]), b.floatConstant(1)])]);
+    const imageBce = b.node('Add', [b.node('Sub', [b.node('Relu', [zMax]), b.node('Mul', [zMax, label])]), imageSoftplus]);
+    loss = b.node('Add', [loss, b.node('ReduceMean', [imageBce], [ints('axes', [0, 1]), int('keepdims', 0)])]);
+    const atMax = b.node('Cast', [b.node('Equal', [zf, zMax])], [int('to', onnx.TensorProto.DataType.FLOAT)]);
+    const ties = b.node('ReduceSum', [atMax, b.int64Constant([1])], [int('keepdims', 1)]);
+    const dzMax = b.node('Mul', [b.node('Sub', [b.node('Sigmoid', [zMax]), label]), b.floatConstant(1 / batch)]);
+    const dzImage = b.node('Mul', [atMax, b.node('Div', [dzMax, ties])]);
+    dz = b.node('Add', [dz, b.node('Reshape', [dzImage, b.int64Constant([batch, 1, size, size])])]);
   }
 
   const outputs: Array<[string, string, Shape]> = [

@@ -5,7 +5,7 @@ export { Trainer, checkTrainingBatch, type StepResult, type TrainerOptions, type
 export { OrtTrainer, type OrtRuntime, type OrtTrainerOptions } from './ort-trainer';
 export { AdamW, adamwDefaults, adamwUpdate, type AdamWOptions, type AdamWSlot } from './adamw';
 export { AUTHORS_LR, AUTHORS_MIN_LR, learningRate, type LrSchedule } from './lr-schedule';
-export { bceWithLogitsLoss, diceLoss, DICE_SMOOTH, TRAINING_LOSSES, trainingLoss, type TrainingLoss } from './loss';
+export { bceWithLogitsLoss, diceLoss, DICE_SMOOTH, imageScoreLoss, TRAINING_LOSSES, trainingLoss, type TrainingLoss } from './loss';
 export { initialStateDict } from './initial-weights';
 export { exportInferenceWeights, graphWeightsToStateDict, type InferenceWeightsOptions } from './export-state-dict';
 export { TRAINING_METADATA_KEY, decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from './checkpoint';

@@ -52,7 +52,49 @@ function diceOfUpsampled(tf: Tfjs, z: tfc.Tensor, y: tfc.Tensor): tfc.Scalar {
   return tf.mean(tf.sub(1, score)) as tfc.Scalar;
 }
 
-/** `bce`: the reference's loss. `bce+dice`: BCE plus the soft Dice loss, with equal weights. */
+/**
+ * BCE with logits of each image's score against its label, averaged over the batch: the score
+ * is the largest upsampled logit (`sigmoid` of it is `detect`'s `score`), the label 1 when the
+ * mask marks any pixel. The per-pixel losses barely notice the few wrong pixels that decide an
+ * authentic image's score; this term weighs them as much as a whole image (the image-level loss
+ * on a global max pool of MVSS-Net and its kin). Tied maxima share the gradient equally, as
+ * PyTorch's `amax` does (tfjs's own `max` gives each tie the whole gradient).
+ */
+export function imageScoreLoss(tf: Tfjs, logits: tfc.Tensor, masks: tfc.Tensor): tfc.Scalar {
+  return tf.tidy(() => imageScoreOfUpsampled(tf, upsampleLogits(tf, logits, masks), masks));
+}
+
+function imageScoreOfUpsampled(tf: Tfjs, z: tfc.Tensor, y: tfc.Tensor): tfc.Scalar {
+  const b = z.shape[0];
+  const zMax = maxSharingTies(tf, tf.reshape(z, [b, -1]) as tfc.Tensor2D);
+  const label = tf.max(tf.reshape(y, [b, -1]), 1);
+  const loss = tf.add(tf.sub(tf.relu(zMax), tf.mul(zMax, label)), tf.log1p(tf.exp(tf.neg(tf.abs(zMax)))));
+  return tf.mean(loss) as tfc.Scalar;
+}
+
+/** The maximum of each row of `x`, whose gradient is split equally among the row's tied maxima. */
+function maxSharingTies(tf: Tfjs, x: tfc.Tensor2D): tfc.Tensor1D {
+  // customGrad passes the inputs, then the function that saves tensors for the gradient.
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [input, save] = args as [tfc.Tensor, (tensors: tfc.Tensor[]) => void];
+    const value = tf.max(input, 1);
+    save([input, value]);
+    return {
+      value,
+      gradFunc: (dy: tfc.Tensor, saved: tfc.Tensor[]) => {
+        const [kept, max] = saved;
+        const atMax = tf.cast(tf.equal(kept, tf.expandDims(max, 1)), 'float32');
+        return tf.mul(atMax, tf.expandDims(tf.div(dy, tf.sum(atMax, 1)), 1));
+      },
+    };
+  });
+  return f(x) as tfc.Tensor1D;
+}
+
+/**
+ * `bce`: the reference's loss. `bce+dice`: BCE plus the soft Dice loss, with equal weights.
+ * `bce+dice+image`: both plus `imageScoreLoss`, again with equal weights.
+ */
 export type TrainingLoss = TrainingGraphLoss;
 
 export const TRAINING_LOSSES: readonly TrainingLoss[] = TRAINING_GRAPH_LOSSES;
@@ -62,6 +104,8 @@ export function trainingLoss(tf: Tfjs, kind: TrainingLoss, logits: tfc.Tensor, m
   return tf.tidy(() => {
     const z = upsampleLogits(tf, logits, masks);
     const bce = bceOfUpsampled(tf, z, masks);
-    return (kind === 'bce' ? bce : tf.add(bce, diceOfUpsampled(tf, z, masks))) as tfc.Scalar;
+    if (kind === 'bce') return bce;
+    const bceDice = tf.add(bce, diceOfUpsampled(tf, z, masks));
+    return (kind === 'bce+dice' ? bceDice : tf.add(bceDice, imageScoreOfUpsampled(tf, z, masks))) as tfc.Scalar;
   });
 }

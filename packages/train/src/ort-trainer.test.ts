@@ -44,7 +44,7 @@ afterAll(async () => {
 describe('OrtTrainer (the training step lowered to ONNX, run by ONNX Runtime)', () => {
   // Measured: loss within 5e-7 relative, the worst tensor's gradient within 6.1e-6 of its largest
   // value (bce+dice; 9.3e-7 for bce), all gradients together 5e-7 relative L2.
-  for (const loss of ['bce', 'bce+dice'] as const) {
+  for (const loss of ['bce', 'bce+dice', 'bce+dice+image'] as const) {
     it(`gives tfjs's loss and gradients for every weight of the graph (${loss}; <= 1e-4 of each tensor's max)`, async () => {
       const batch = syntheticBatch(2, 9);
       const reference = tinyTrainer(5, schedule, loss);

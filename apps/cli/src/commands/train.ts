@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { TrainingLoss } from '@sparsevit/train';
 import { SparseViTError, prepareGraphWeights, readWeights, resolveConfig, type ConfigInput, type SparseViTConfig } from '@sparsevit/core';
 import { numberOption, parseCommandArgs } from '../args';
 import { writeFileAtomic } from '../atomic-write';
@@ -10,6 +11,12 @@ import { TRAIN_USAGE, printHelp } from '../help';
 import { parseKindsOption, type KindWeights } from '../kinds-option';
 import { UsageError } from '../usage-error';
 import { version } from '../version';
+
+/** `--loss`; spelled out, as `--dtype` is, so that usage errors load no runtime. */
+const TRAINING_LOSSES = ['bce', 'bce+dice', 'bce+dice+image'] as const satisfies readonly TrainingLoss[];
+// Fails to compile when @sparsevit/train gains a loss this list lacks.
+const everyLoss: Exclude<TrainingLoss, (typeof TRAINING_LOSSES)[number]> extends never ? true : never = true;
+void everyLoss;
 
 const TRAIN_OPTIONS = {
   data: { type: 'string' },
@@ -49,7 +56,7 @@ export interface TrainSettings {
   warmupSteps: number;
   weightDecay: number;
   /** Absent in checkpoints written before the option existed: `bce`. */
-  loss?: 'bce' | 'bce+dice';
+  loss?: TrainingLoss;
   seed: number;
   init: string | null;
   /** `ort`: ONNX Runtime CPU; `wasm`, `cpu`: TensorFlow.js. */
@@ -80,7 +87,7 @@ async function parseSettings(values: Record<string, string | boolean | undefined
   const steps = num('steps', { integer: true, min: 1 }) ?? 2000;
   const backend = parseBackend(values.backend as string | undefined) ?? 'ort';
   const loss = (values.loss as string | undefined) ?? 'bce';
-  if (loss !== 'bce' && loss !== 'bce+dice') throw new UsageError(`--loss must be bce or bce+dice, got "${loss}"`, 'train');
+  if (!(TRAINING_LOSSES as readonly string[]).includes(loss)) throw new UsageError(`--loss must be one of ${TRAINING_LOSSES.join(', ')}, got "${loss}"`, 'train');
   return {
     data: (values.data as string | undefined) ?? 'synth:data/photos',
     val: (values.val as string | undefined) ?? 'synth:data/photos#val',
@@ -91,7 +98,7 @@ async function parseSettings(values: Record<string, string | boolean | undefined
     minLr: num('min-lr', { min: 0, max: 1 }) ?? 5e-7,
     warmupSteps: num('warmup-steps', { integer: true, min: 0 }) ?? Math.min(500, Math.ceil(steps * 0.05)),
     weightDecay: num('weight-decay', { min: 0, max: 1 }) ?? 0.05,
-    loss,
+    loss: loss as TrainingLoss,
     seed: num('seed', { integer: true, min: 0, max: 2 ** 31 }) ?? 1,
     init: (values.init as string | undefined) ?? null,
     backend,

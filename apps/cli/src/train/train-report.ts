@@ -1,5 +1,7 @@
 import { IMAGENET_MEAN, IMAGENET_STD, renderHeatmap, renderOverlay, type SparseViTConfig } from '@sparsevit/core';
-import type { StepRecord, TrainingBatch, ValidationPoint } from '@sparsevit/train';
+import type { StepRecord, TrainingLoss, TrainingBatch, ValidationPoint } from '@sparsevit/train';
+
+const LOSS_LABELS: Record<TrainingLoss, string> = { bce: 'BCE', 'bce+dice': 'BCE + Dice', 'bce+dice+image': 'BCE + Dice + image score BCE' };
 
 export interface TrainReportInput {
   title: string;
@@ -80,7 +82,7 @@ export async function renderTrainReport(input: TrainReportInput): Promise<string
   const loss = input.history.map((r) => [r.step, r.loss] as [number, number]);
   const window = Math.max(1, Math.round(loss.length / 50));
   const charts = [
-    lineChart(`training loss (${input.settings.loss === 'bce+dice' ? 'BCE + Dice' : 'BCE'}), raw and moving average`, [
+    lineChart(`training loss (${LOSS_LABELS[(input.settings.loss as TrainingLoss | undefined) ?? 'bce']}), raw and moving average`, [
       { name: 'loss', color: '#bbb', points: loss },
       { name: `average of ${window}`, color: '#1f77b4', points: smooth(loss, window) },
     ]),
