@@ -186,7 +186,9 @@ Options:
                                  photo-shaped like synth's evaluation sets (long side 512)
                                  and resized to the input, as detect resizes every image;
                                  the rest are square crops. Validation is made the same way
-      --preset <name>            small (default) or base
+      --preset <name>            small (default), medium (small at twice the width) or
+                                 base; --init weights of a narrower model of the same
+                                 topology are widened to it, computing the same function
       --config <file>            A config JSON instead of a preset
       --init <weights>           Start from these weights (.pth, .safetensors): fine-tuning
       --steps <n>                Optimizer steps (default 2000; with --resume: extend the run)

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { decodeNpy } from '@sparsevit/core';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, CHECKPOINT, CONFIG, mountSmallDisk, runCli, runCliWithFileSizeLimit, tempDir } from './helpers';
@@ -157,6 +158,30 @@ describe('sparsevit train', () => {
     const wrong = await runCli(['train', '--init', CHECKPOINT, '--preset', 'small', '--data', data, '--val', data, '--steps', '1', '--out', join(out, 'x')]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('WEIGHTS_MISMATCH');
+  });
+
+  it('--init of a narrower model of the same topology widens it: at lr 0 the wider model detects the same map (<= 1e-5)', async () => {
+    const root = await tempDir('train-widen');
+    const narrow = join(root, 'narrow');
+    expect((await runCli(baseArgs(narrow, 2))).code).toBe(0);
+    const wideConfig = join(root, 'wide.json');
+    await writeFile(wideConfig, JSON.stringify({ ...TINY, embed_dim: [16, 32, 64, 128] }));
+    const wide = join(root, 'wide');
+    const run = await runCli(['train', '--init', join(narrow, 'model.safetensors'), '--config', wideConfig, '--data', data, '--val', data, '--steps', '1', '--batch', '1', '--accumulate', '1', '--lr', '0', '--min-lr', '0', '--val-count', '1', '--out', wide]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('widening --init from embed_dim [8,16,32,64] to [16,32,64,128]');
+    const maps: Float32Array[] = [];
+    for (const dir of [narrow, wide]) {
+      const detected = await runCli(['detect', join(data, 'Tp', 'img0.png'), '--weights', join(dir, 'model.safetensors'), '--out', join(dir, 'detect')]);
+      expect(detected.code, detected.stderr).toBe(0);
+      maps.push(decodeNpy(await readFile(join(dir, 'detect', 'img0.prob.npy'))).data as Float32Array);
+    }
+    expect(maps[1].length).toBe(maps[0].length);
+    let worst = 0;
+    for (let i = 0; i < maps[0].length; i++) worst = Math.max(worst, Math.abs(maps[0][i] - maps[1][i]));
+    expect(worst).toBeLessThan(1e-5);
+    // Not the same file: the wide model has four times the weights.
+    expect(statSync(join(wide, 'model.safetensors')).size).toBeGreaterThan(3.5 * statSync(join(narrow, 'model.safetensors')).size);
   });
 
   it('--kinds sets the mix of the synthetic samples made on the fly (validation keeps the default mix); --photo-shaped their shape, validation\'s too', async () => {

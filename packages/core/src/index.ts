@@ -7,6 +7,7 @@ export {
   CONFIG_LIMITS,
   PRESETS,
   SMALL_CONFIG,
+  MEDIUM_CONFIG,
   sparseSizes,
   stageSides,
   validateConfig,

@@ -7,6 +7,7 @@ export { AdamW, adamwDefaults, adamwUpdate, type AdamWOptions, type AdamWSlot } 
 export { AUTHORS_LR, AUTHORS_MIN_LR, learningRate, type LrSchedule } from './lr-schedule';
 export { bceWithLogitsLoss, diceLoss, DICE_SMOOTH, imageScoreLoss, TRAINING_LOSSES, trainingLoss, type TrainingLoss } from './loss';
 export { initialStateDict } from './initial-weights';
+export { widenStateDict, widthFactors, type WidenOptions } from './widen-state-dict';
 export { exportInferenceWeights, graphWeightsToStateDict, type InferenceWeightsOptions } from './export-state-dict';
 export { TRAINING_METADATA_KEY, decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from './checkpoint';
 export { WASM_GRADIENT_KERNELS, registerWasmTrainingKernels } from './wasm-training-kernels';

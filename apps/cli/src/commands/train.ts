@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { TrainingLoss } from '@sparsevit/train';
-import { SparseViTError, prepareGraphWeights, readWeights, resolveConfig, type ConfigInput, type SparseViTConfig } from '@sparsevit/core';
+import { CONFIG_METADATA_KEY, SparseViTError, prepareGraphWeights, readWeights, resolveConfig, type ConfigInput, type SparseViTConfig } from '@sparsevit/core';
 import { numberOption, parseCommandArgs } from '../args';
 import { writeFileAtomic } from '../atomic-write';
 import { loadConfigOption } from '../config-option';
@@ -170,7 +170,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const { openFileSource } = await import('@sparsevit/node');
     const source = await openFileSource(settings.init);
     try {
-      const store = await readWeights(source);
+      let store = await readWeights(source);
+      // Weights of a narrower model of the same topology (the default model into --preset
+      // medium, say) are widened to the training config, computing the same function.
+      const initConfig = store.metadata[CONFIG_METADATA_KEY] === undefined ? undefined : resolveConfig(undefined, store.metadata);
+      const factors = initConfig && train.widthFactors(initConfig, config);
+      if (initConfig && factors && factors.some((f) => f > 1)) {
+        console.error(`sparsevit train: widening --init from embed_dim ${JSON.stringify(initConfig.embed_dim)} to ${JSON.stringify(config.embed_dim)} (each channel copied, the same function)`);
+        store = train.widenStateDict(store, initConfig, config, { seed: settings.seed });
+      }
       weights = prepareGraphWeights(store, config, { consume: true });
     } finally {
       await source.close?.();

@@ -52,7 +52,15 @@ export const SMALL_CONFIG: SparseViTConfig = {
   qkv_bias: true,
 };
 
-export const PRESETS = { base: BASE_CONFIG, small: SMALL_CONFIG } as const;
+/**
+ * `small` at twice the width in every stage: 6.71 M parameters, about twice `small`'s cost per
+ * image. A trained `small` model grows into it with the same function (`widenStateDict` in
+ * @sparsevit/train, which `sparsevit train --init <small weights> --preset medium` runs), so
+ * training can continue with more capacity instead of starting again.
+ */
+export const MEDIUM_CONFIG: SparseViTConfig = { ...SMALL_CONFIG, embed_dim: [32, 64, 128, 256] };
+
+export const PRESETS = { base: BASE_CONFIG, small: SMALL_CONFIG, medium: MEDIUM_CONFIG } as const;
 export type PresetName = keyof typeof PRESETS;
 
 /**
