@@ -11,21 +11,22 @@
 // Without --weights, seeded random weights of the published shapes are written to a temporary
 // .safetensors file (latency does not depend on the values; no trained weights ship here).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { BASE_CONFIG, CONFIG_METADATA_KEY, graphCost, prepareGraphWeights, writeSafetensors, type WeightTensor } from '@sparsevit/core';
+import { BASE_CONFIG, CONFIG_METADATA_KEY, graphCost, prepareGraphWeights, readSafetensors, resolveConfig, writeSafetensors, type WeightTensor } from '@sparsevit/core';
 import { fixturePath, randomStateDict } from '@sparsevit/fixtures';
 import { parseBenchArgs, positiveInteger } from './bench-args';
 import { releaseLikeCheckpoint } from './release-like-checkpoint';
 
 const USAGE = `Usage: pnpm bench [options]
 
-Latency, throughput, load time and peak memory of SparseViT base (512x512) on each backend asked
-for, each (backend, batch) in its own process; medians with min/max.
+Latency, throughput, load time and peak memory of SparseViT base (512x512), or of the model given
+with --weights at its own size, on each backend asked for, each (backend, batch) in its own
+process; medians with min/max.
 
 Options:
   --backends <list>   onnx-cpu, onnx-cuda, onnx-webgpu, tfjs-wasm, tfjs-cpu, ort-web-wasm[:threads]
@@ -33,7 +34,8 @@ Options:
   --batch <list>      Batch sizes (default 1,4)
   --runs <n>          Timed runs (default 10)
   --warmup <n>        Warm-up runs (default 2)
-  --weights <file>    Weights to run (default: seeded random weights of the published shapes)
+  --weights <file>    Weights to run, with the config their metadata holds (default: seeded random
+                      weights of the published shapes)
   --threads <n>       Threads for ONNX Runtime
   --dtypes <list>     Model arithmetic per row: fp32, fp16, q8 (default fp32); each row also gets
                       its ratio to the fp32 row of the same backend and batch, from this run
@@ -68,8 +70,13 @@ let weights = values.weights;
 let scratch: string | undefined;
 const extraWeights: Array<[string, string]> = [];
 const tensors = randomStateDict('sparsevit-base') as Map<string, WeightTensor>;
-// The arithmetic of one image, counted on the graph the backends run (shapes only).
-const cost = graphCost(BASE_CONFIG, prepareGraphWeights({ tensors, metadata: {} }, BASE_CONFIG));
+// The arithmetic of one image, counted on the graph the backends run (shapes only), for the
+// config the weights carry (`--weights` of another preset, such as the default model, is not
+// the base model; a `.pth` carries no config and is the base model).
+const given = weights?.endsWith('.safetensors') ? await readSafetensors(readFileSync(weights)) : undefined;
+const config = given ? resolveConfig(undefined, given.metadata) : BASE_CONFIG;
+const cost = graphCost(config, prepareGraphWeights(given ?? { tensors, metadata: {} }, config));
+const modelName = JSON.stringify(config) === JSON.stringify(BASE_CONFIG) ? 'base' : `embed_dim [${config.embed_dim.join(', ')}]`;
 const gflopsPerImage = cost.flops / 1e9;
 if (!weights || values.pth) {
   scratch = mkdtempSync(join(tmpdir(), 'sparsevit-bench-'));
@@ -85,7 +92,7 @@ if (!weights || values.pth) {
 }
 
 const machine = `${cpus().length} x ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-log(`SparseViT base, 512x512, ${values.runs} runs after ${values.warmup} warm-up; weights ${weights} (${(statSync(weights).size / 2 ** 20).toFixed(0)} MiB)`);
+log(`SparseViT ${modelName}, ${config.img_size}x${config.img_size}, ${values.runs} runs after ${values.warmup} warm-up; weights ${weights} (${(statSync(weights).size / 2 ** 20).toFixed(0)} MiB)`);
 log(`machine: ${machine}`);
 log(`work per image: ${gflopsPerImage.toFixed(1)} GFLOP (${(cost.macs / 1e9).toFixed(1)} G multiply-adds: conv ${(cost.macsByOp.conv2d / 1e9).toFixed(1)}, matmul ${(cost.macsByOp.matmul / 1e9).toFixed(1)})`);
 
@@ -160,7 +167,7 @@ const wasmFloorMs = wasmGemm ? (gflopsPerImage / wasmGemm.gflopsPerSecond) * 100
 if (values.json) {
   const work = { gflopsPerImage, macsPerImage: cost.macs, macsByOp: cost.macsByOp };
   const floor = wasmGemm && { ...wasmGemm, floorMsPerImage: wasmFloorMs };
-  process.stdout.write(`${JSON.stringify({ machine, config: 'base', imgSize: 512, runs: Number(values.runs), work, results: rows, tfjsWasmGemm: floor, cli: cliRows }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ machine, config: modelName, imgSize: config.img_size, runs: Number(values.runs), work, results: rows, tfjsWasmGemm: floor, cli: cliRows }, null, 2)}\n`);
 } else {
   const header = ['backend', 'dtype', 'vs fp32', 'weights', 'batch', 'median ms/img', 'min', 'max', 'inference ms/img', 'img/s', 'GFLOP/s', 'vs baseline', 'load ms', 'first result ms', 'peak RSS MB'];
   const table = rows.map((r) =>

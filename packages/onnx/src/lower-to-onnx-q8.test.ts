@@ -7,14 +7,17 @@ import { DTYPE_METADATA_KEY, lowerToOnnx, resolveDtype } from './lower-to-onnx';
 import { isQ8MapWeight, isQ8Weight, quantizeInt8PerColumn } from './onnx-graph-builder';
 import { onnx, type OnnxProto } from './onnx-proto';
 
-// q8 against fp32 of the same weights, ONNX Runtime CPU, the tiny fixture's four cases (logits in
-// [-1.9, 1.9]). Measured on AVX-512 VNNI: logits max |diff| 1.6e-3..2.1e-3, mean 3.5e-4..4.5e-4,
-// every logit's sign the same. Bounds: twice the largest measured figure.
-const Q8_LOGITS_MAX = 4.2e-3;
-const Q8_LOGITS_MEAN = 9e-4;
-// q8Target 'wasm' also quantizes stages 1-2 (8 and 16 channels in this fixture, far narrower than
-// base's 64 and 128). Measured: max 1.3e-2..2.0e-2, mean 2.9e-3..3.4e-3, 2 of the 4096 logits
-// (near 0) changed sign. Bounds: max 4e-2, mean 7e-3, at most 4 signs.
+// q8 against fp32 of the same weights, the tiny fixture's four cases (logits in [-1.9, 1.9]).
+// Stages 1-2 are quantized too, and in this fixture they have 8 and 16 channels, far narrower
+// than base's 64 and 128, so the error is larger than on base (max 8.1e-4, mean 2.7e-4 there).
+// q8Target 'cpu' on ONNX Runtime CPU (AVX-512 VNNI), measured: max 1.3e-2..2.0e-2, mean
+// 2.9e-3..3.4e-3, 2 of the 4096 logits (near 0) changed sign. Bounds: twice the largest figure.
+const Q8_LOGITS_MAX = 4.1e-2;
+const Q8_LOGITS_MEAN = 6.7e-3;
+const Q8_SIGN_FLIPS = 4;
+// q8Target 'wasm', the same weights quantized, its products on the NCHW map, measured on ONNX
+// Runtime CPU: max 1.3e-2..2.0e-2, mean 2.9e-3..3.4e-3, 2 of the 4096 logits (near 0) changed
+// sign. Bounds: max 4e-2, mean 7e-3, at most 4 signs.
 const Q8_WASM_LOGITS_MAX = 4e-2;
 const Q8_WASM_LOGITS_MEAN = 7e-3;
 const Q8_WASM_SIGN_FLIPS = 4;
@@ -60,19 +63,20 @@ describe('lowerToOnnx with dtype q8', () => {
     graph = onnx.ModelProto.decode(q8).graph!;
   });
 
-  it('stores the attention stages linears as int8 and everything else as float16', () => {
+  it('stores the linears and 1x1 convs of every block as int8 and everything else as float16', () => {
     const byName = new Map(graph.initializer!.map((t) => [t.name!, t]));
     const int8 = graph.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.INT8).map((t) => t.name!.replace(/\.int8$/, ''));
-    const expected = [...weights.keys()].filter(isQ8Weight);
-    // qkv, proj, fc1, fc2 of each of the 15 + 4 attention blocks.
-    expect(expected).toHaveLength(4 * (config.depth[2] + config.depth[3]));
+    const expected = [...weights.keys()].filter((name) => isQ8Weight(name) || isQ8MapWeight(name));
+    // qkv, proj, fc1, fc2 of each of the 15 + 4 attention blocks; conv1, conv2, fc1, fc2 of each
+    // of the 1 + 1 conv blocks.
+    expect(expected).toHaveLength(4 * (config.depth[0] + config.depth[1] + config.depth[2] + config.depth[3]));
     expect(int8.sort()).toEqual(expected.sort());
     for (const name of expected) {
       expect(byName.has(name), `${name} has no float copy`).toBe(false);
       expect(byName.get(`${name}.scale`)!.dataType).toBe(onnx.TensorProto.DataType.FLOAT);
     }
-    // Kept float (stored FLOAT16): the LFF head, every patch embedding, stages 1 and 2, norms.
-    for (const name of ['lmu.conv_layer1.weight', 'lmu.conv_last.weight', 'encoder_net.patch_embed1.proj.weight', 'encoder_net.blocks1.0.conv1.weight', 'encoder_net.blocks2.0.mlp.fc1.weight', 'encoder_net.blocks3.0.norm1.weight', 'encoder_net.blocks3.0.mlp.dwconv.dwconv.weight']) {
+    // Kept float (stored FLOAT16): the LFF head, every patch embedding, depthwise convs, norms.
+    for (const name of ['lmu.conv_layer1.weight', 'lmu.conv_last.weight', 'encoder_net.patch_embed1.proj.weight', 'encoder_net.patch_embed2.proj.weight', 'encoder_net.blocks1.0.pos_embed.weight', 'encoder_net.blocks2.0.attn.weight', 'encoder_net.blocks3.0.norm1.weight', 'encoder_net.blocks3.0.mlp.dwconv.dwconv.weight']) {
       expect(byName.get(name)?.dataType, name).toBe(onnx.TensorProto.DataType.FLOAT16);
     }
     expect(q8.byteLength / fp32.byteLength).toBeLessThan(0.4);
@@ -81,13 +85,14 @@ describe('lowerToOnnx with dtype q8', () => {
   it('quantizes activations dynamically into MatMulInteger and leaves the rest of the graph float', () => {
     const count = (op: string) => graph.node!.filter((n) => n.opType === op).length;
     const blocks = config.depth[2] + config.depth[3];
-    expect(count('MatMulInteger')).toBe(4 * blocks);
-    expect(count('DynamicQuantizeLinear')).toBe(4 * blocks);
+    const allBlocks = config.depth[0] + config.depth[1] + blocks;
+    expect(count('MatMulInteger')).toBe(4 * allBlocks);
+    expect(count('DynamicQuantizeLinear')).toBe(4 * allBlocks);
     expect(count('ConvInteger')).toBe(0);
     // Float products left: the two attention products per block and the LFF head's five linears.
     expect(count('MatMul')).toBe(2 * blocks + 5);
     for (const node of graph.node!.filter((n) => n.opType === 'MatMulInteger')) {
-      expect(node.input![1]).toMatch(/^encoder_net\.blocks[34]\.\d+\.(attn\.(qkv|proj)|mlp\.fc[12])\.weight\.int8$/);
+      expect(node.input![1]).toMatch(/^encoder_net\.(blocks[34]\.\d+\.(attn\.(qkv|proj)|mlp\.fc[12])|blocks[12]\.\d+\.(conv[12]|mlp\.fc[12]))\.weight\.int8$/);
     }
     // No value computed and left unused (the layout rewrites drop what they replace).
     const read = new Set([...graph.node!.flatMap((n) => n.input!), ...graph.output!.map((o) => o.name!)]);
@@ -97,11 +102,34 @@ describe('lowerToOnnx with dtype q8', () => {
     expect(meta?.value).toBe('q8');
   });
 
-  it(`stays within ${Q8_LOGITS_MAX} (max) and ${Q8_LOGITS_MEAN} (mean) of fp32 on ONNX Runtime CPU, every logit's sign kept`, async () => {
+  it(`stays within ${Q8_LOGITS_MAX} (max) and ${Q8_LOGITS_MEAN} (mean) of fp32 on ONNX Runtime CPU, at most ${Q8_SIGN_FLIPS} signs changed`, async () => {
+    let flips = 0;
     for (const d of await logitDiffs(fp32, q8)) {
       expect(d.max, d.name).toBeLessThanOrEqual(Q8_LOGITS_MAX);
       expect(d.mean, d.name).toBeLessThanOrEqual(Q8_LOGITS_MEAN);
-      expect(d.flipped, d.name).toBe(0);
+      flips += d.flipped;
+    }
+    expect(flips).toBeLessThanOrEqual(Q8_SIGN_FLIPS);
+  });
+
+  it('keeps the convolutional stages NHWC, with only transposes ONNX Runtime folds into its NCHWc reorders', () => {
+    const readers = new Map<string, OnnxProto.INodeProto[]>();
+    for (const n of graph.node!) for (const i of n.input!) readers.set(i, [...(readers.get(i) ?? []), n]);
+    const producer = new Map(graph.node!.flatMap((n) => n.output!.map((o) => [o, n] as const)));
+    const perm = (n: OnnxProto.INodeProto) => n.attribute!.find((a) => a.name === 'perm')!.ints!.map(Number).join(',');
+    const transposes = graph.node!.filter((n) => n.opType === 'Transpose');
+    // NHWC -> NCHW for a conv: read by that conv alone (ONNX Runtime then reorders straight from
+    // NHWC). One per depthwise conv (2 per conv block, 1 per attention block's MLP) and per patch
+    // embedding after the first.
+    const toConv = transposes.filter((t) => perm(t) === '0,3,1,2' && readers.get(t.output![0])!.some((r) => r.opType === 'Conv'));
+    for (const t of toConv) expect(readers.get(t.output![0])!.map((r) => r.opType)).toEqual(['Conv']);
+    expect(toConv).toHaveLength(2 * (config.depth[0] + config.depth[1]) + config.depth[2] + config.depth[3] + 3);
+    // NCHW -> NHWC: only of a conv's output, or of a GELU of one (ONNX Runtime reorders its NCHWc
+    // result straight to NHWC): never of a sum, which would be a transpose of its own.
+    for (const t of transposes.filter((n) => perm(n) === '0,2,3,1')) {
+      let source = producer.get(t.input![0])!;
+      if (source.opType === 'Mul') source = producer.get(graph.node!.find((n) => n.output![0] === source.input![0])!.input![0])!;
+      expect(source.opType, t.name!).toBe('Conv');
     }
   });
 
@@ -113,8 +141,15 @@ describe('lowerToOnnx with dtype q8', () => {
     expect(expected).toHaveLength(4 * (config.depth[0] + config.depth[1]));
     expect(uint8.sort()).toEqual(expected.sort());
     expect(g.node!.filter((n) => n.opType === 'MatMulInteger')).toHaveLength(4 * (config.depth[0] + config.depth[1] + config.depth[2] + config.depth[3]));
-    // Stages 1-2 read their maps as [batch, C, H*W] with the weight on the left: no transposes added.
-    expect(g.node!.filter((n) => n.opType === 'Transpose').length).toBe(graph.node!.filter((n) => n.opType === 'Transpose').length);
+    // Stages 1-2 read their maps as [batch, C, H*W] with the weight on the left: no transposes.
+    const producer = new Map(g.node!.flatMap((n) => n.output!.map((o) => [o, n] as const)));
+    const onMap = g.node!.filter((n) => n.opType === 'MatMulInteger' && /^encoder_net\.blocks[12]\./.test(n.input![0]));
+    expect(onMap).toHaveLength(4 * (config.depth[0] + config.depth[1]));
+    for (const n of onMap) {
+      const view = producer.get(producer.get(n.input![1])!.input![0])!;
+      expect(view.opType).toBe('Reshape');
+      expect(producer.get(view.input![0])?.opType).not.toBe('Transpose');
+    }
     let flips = 0;
     for (const d of await logitDiffs(fp32, wasm)) {
       expect(d.max, d.name).toBeLessThanOrEqual(Q8_WASM_LOGITS_MAX);

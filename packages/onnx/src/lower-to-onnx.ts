@@ -27,13 +27,14 @@ export interface LowerToOnnxOptions {
   features?: boolean;
   /**
    * The model's arithmetic (see `OnnxDtype`): `fp32` (default), `fp16` (FLOAT16 weights, float32
-   * arithmetic, half the file) or `q8` (the attention stages' linears in int8 with dynamic
-   * activation quantization, the rest as `fp16`: about a quarter of the file).
+   * arithmetic, half the file) or `q8` (the linears and 1x1 convs of the encoder in int8 with
+   * dynamic activation quantization, the rest as `fp16`: about a quarter of the file).
    */
   dtype?: OnnxDtype;
   /**
-   * Where a `q8` model will run: `cpu` (default; ONNX Runtime CPU) quantizes the attention
-   * stages' linears only; `wasm` (onnxruntime-web) also the 1x1 convs of stages 1 and 2, on the map.
+   * Where a `q8` model will run (see `Q8Target`): `cpu` (default; ONNX Runtime CPU) keeps the
+   * convolutional stages NHWC around their int8 products; `wasm` (onnxruntime-web) runs those
+   * products on the NCHW map. Both quantize the same weights; each runs slower on the other.
    */
   q8Target?: Q8Target;
   /** The older spelling of `dtype: 'fp16'` (`float16`) and `'fp32'` (`float32`). */

@@ -18,35 +18,48 @@ export type OnnxWeightStorage = 'float32' | 'float16';
  * - `fp32`: float32 weights and arithmetic (the reference).
  * - `fp16`: weights stored as FLOAT16 (half the file), arithmetic float32.
  * - `q8`: the attention stages' four linears per block (`attn.qkv`, `attn.proj`, `mlp.fc1`,
- *   `mlp.fc2`, 93% of the weights and 67% of the multiply-adds of `base`) run in int8: weights int8,
- *   per output channel, symmetric; activations quantized per tensor at run time
- *   (`DynamicQuantizeLinear` + `MatMulInteger`, which ONNX Runtime fuses into its integer GEMM).
- *   Everything else stays float: stored FLOAT16, computed float32 (see `isQ8Weight`).
+ *   `mlp.fc2`, 93% of the weights and 67% of the multiply-adds of `base`) and the convolutional
+ *   stages' 1x1 convs (`conv1`, `conv2`, `mlp.fc1`, `mlp.fc2`, 19% of the multiply-adds) run in
+ *   int8: weights int8, per output channel, symmetric; activations quantized per tensor at run
+ *   time (`DynamicQuantizeLinear` + `MatMulInteger`, which ONNX Runtime fuses into its integer
+ *   GEMM). Everything else stays float: stored FLOAT16, computed float32 (see `isQ8Weight`,
+ *   `isQ8MapWeight`).
  */
 export type OnnxDtype = 'fp32' | 'fp16' | 'q8';
 
 /**
- * The weights `q8` stores as int8: the linears of the sparse attention blocks (stages 3 and 4).
- * Kept float, because quantizing them measurably did not pay (packages/onnx README, "q8"): the
- * convolutional stages 1 and 2 (their 1x1 convs work on NCHW maps, where `ConvInteger` ran 2.3-3.2x
- * slower than the float `Conv` on ONNX Runtime CPU and the layout change to tokens cost more than
- * the integer product saved), every patch embedding (the first sees the raw image), depthwise
- * convs, the attention products between activations, LayerNorm, softmax and the LFF head.
+ * The weights `q8` stores as int8 in the attention stages: the linears of the sparse attention
+ * blocks (stages 3 and 4). With `isQ8MapWeight`, those of the convolutional stages. Kept float,
+ * because quantizing them measurably did not pay (packages/onnx README, "q8"): every patch
+ * embedding (the first sees the raw image; together 1% of the work), depthwise convs, the
+ * attention products between activations (faster on some runs, slower on others, and twice the
+ * logit error), LayerNorm, softmax and the LFF head.
  */
 export function isQ8Weight(name: string): boolean {
   return /^encoder_net\.blocks[34]\.\d+\.(attn\.(qkv|proj)|mlp\.fc[12])\.weight$/.test(name);
 }
 
 /**
- * `q8` for onnxruntime-web's wasm: also the 1x1 convs of the convolutional stages 1 and 2, as
- * products on the NCHW map itself (uint8 x uint8 `MatMulInteger`, the weight on the left), which
- * wasm runs at 0.35-0.63x of its float conv and ONNX Runtime CPU slower than its float conv.
+ * The weights `q8` stores as int8 in the convolutional stages 1 and 2: their 1x1 convs. How they
+ * run depends on the `Q8Target`.
  */
 export function isQ8MapWeight(name: string): boolean {
   return /^encoder_net\.blocks[12]\.\d+\.(conv1|conv2|mlp\.fc[12])\.weight$/.test(name);
 }
 
-/** Which 1x1 convs `q8` quantizes: the attention stages' only (`cpu`), or stages 1-2 too (`wasm`). */
+/**
+ * Where a `q8` model runs, which decides how the 1x1 convs of stages 1-2 (`isQ8MapWeight`) are laid
+ * out; both quantize the same weights, the same way.
+ *
+ * - `cpu` (ONNX Runtime CPU): as products over channels on the NHWC map, and the maps of those
+ *   stages are kept NHWC between them (residual sums and GELU included); each depthwise conv reads
+ *   its map through one NHWC -> NCHW transpose that ONNX Runtime folds into its NCHWc reorder.
+ *   The same products on the NCHW map (weight on the left, uint8 x uint8) ran at 1.14-1.47x of
+ *   the float conv there, and with a transpose in and out of each conv at 0.58-1.91x.
+ * - `wasm` (onnxruntime-web): as products on the NCHW map itself, `[batch, C, H*W]` with the weight
+ *   on the left (uint8 x uint8 `MatMulInteger`), no transposes: wasm runs that at 0.35-0.63x of
+ *   its float conv, and has no NCHWc layout to fold transposes into.
+ */
 export type Q8Target = 'cpu' | 'wasm';
 
 /** Per-output-channel symmetric int8: `w ~ q * scale[column]`, `q` in [-127, 127]. */
@@ -120,6 +133,14 @@ export class OnnxGraphBuilder implements TensorOps<string> {
   /** Maps known to be `NHWC -> NCHW` transposes of a value: `mapToTokens` of them is a reshape. */
   private readonly mapNhwc = new Map<string, string>();
 
+  /**
+   * `q8` for ONNX Runtime CPU keeps the maps of the convolutional stages NHWC between their int8
+   * products (see `Q8Target`): `tokensToMap` and the residual sums and GELUs of maps held NHWC are
+   * built NHWC, and each depthwise conv reads its map through one NHWC -> NCHW transpose, which
+   * ONNX Runtime folds into the NCHWc reorder it puts before the conv anyway.
+   */
+  private readonly channelsLast: boolean;
+
   /** Spatial `[height, width]` of NCHW maps, where known (the map-layout int8 convs reshape). */
   private readonly sides = new Map<string, readonly [number, number]>();
 
@@ -140,6 +161,7 @@ export class OnnxGraphBuilder implements TensorOps<string> {
   ) {
     this.dtype = dtype === 'float32' ? 'fp32' : dtype === 'float16' ? 'fp16' : dtype;
     this.weightsAsInputs = options.weightsAsInputs ?? false;
+    this.channelsLast = this.dtype === 'q8' && q8Target === 'cpu';
     if (this.weightsAsInputs && this.dtype !== 'fp32') throw new SparseViTError('INVALID_ARGUMENT', `weights can be graph inputs in fp32 only, not ${this.dtype}`);
   }
 
@@ -150,7 +172,7 @@ export class OnnxGraphBuilder implements TensorOps<string> {
    * stored when its use is known (`matmul`, `conv2d`).
    */
   weight(name: string): string {
-    const q8 = isQ8Weight(name) || (this.q8Target === 'wasm' && isQ8MapWeight(name));
+    const q8 = isQ8Weight(name) || isQ8MapWeight(name);
     if (this.dtype === 'q8' && q8 && !this.weightValues.has(name)) {
       if (this.int8Names.has(name)) throw new SparseViTError('INVALID_ARGUMENT', `the graph reads the int8 weight "${name}" twice`);
       const w = this.graphWeight(name);
@@ -192,8 +214,8 @@ export class OnnxGraphBuilder implements TensorOps<string> {
     if (!shape) throw new SparseViTError('WEIGHTS_MISMATCH', `conv weight "${weight}" has no shape`);
     const side = this.sides.get(x);
     if (this.deferred.has(weight) && shape[2] === 1 && shape[3] === 1 && o.groups === 1 && o.stride === 1 && o.padding === 0) {
-      if (isQ8MapWeight(weight) && side) return this.withSide(this.int8Conv1x1OnMap(x, weight, bias, shape, side), side);
-      return this.int8Conv1x1(x, weight, bias, shape);
+      if (this.q8Target === 'wasm' && isQ8MapWeight(weight) && side) return this.withSide(this.int8Conv1x1OnMap(x, weight, bias, shape, side), side);
+      return this.withSide(this.int8Conv1x1(x, weight, bias, shape), side);
     }
     const out = side && [(side[0] + 2 * o.padding - shape[2]) / o.stride + 1, (side[1] + 2 * o.padding - shape[3]) / o.stride + 1];
     return this.withSide(this.node('Conv', bias ? [x, weight, bias] : [x, weight], [
@@ -286,21 +308,36 @@ export class OnnxGraphBuilder implements TensorOps<string> {
     const w = this.int8Weight(weight, quantizeInt8PerColumn(this.graphWeight(weight).data, channels, out, true), [channels, out]);
     const withBias = (y: string) => (bias ? this.node('Add', [y, bias]) : y);
     const tokens = this.mapTokens.get(x);
-    if (tokens !== undefined) {
+    if (tokens !== undefined && !this.channelsLast) {
       // x = tokensToMap(tokens): reshape [-1, C, side, side] of a transpose of [-1, side^2, C].
-      const mapShape = (this.provenance.get(x) as { shape: readonly number[] }).shape;
-      const [, , h, wide] = mapShape;
+      const [h, wide] = this.sides.get(x)!;
       const y = withBias(this.int8MatMul(tokens, w));
       return this.reshape(this.transpose(this.reshape(y, [-1, h * wide, out]), [0, 2, 1]), [-1, out, h, wide]);
     }
-    const nhwc = withBias(this.int8MatMul(this.transpose(x, [0, 2, 3, 1]), w));
+    return this.nchwOf(withBias(this.int8MatMul(this.nhwcOf(x), w)));
+  }
+
+  add(a: string, b: string): string {
+    const side = this.sides.get(a) ?? this.sides.get(b);
+    // A residual sum of two maps, one of them held NHWC: summed NHWC, so that the map stays NHWC
+    // between the int8 products and the transpose the other operand needs folds into its conv's
+    // NCHWc reorder (a transpose of the sum would be read by two nodes, and could not).
+    if (this.channelsLast && this.sides.has(a) && this.sides.has(b) && (this.mapNhwc.has(a) || this.mapNhwc.has(b))) {
+      return this.withSide(this.nchwOf(this.node('Add', [this.nhwcOf(a), this.nhwcOf(b)])), side);
+    }
+    return this.withSide(this.node('Add', [a, b]), side);
+  }
+
+  /** The NCHW map of NHWC `nhwc`, recorded so that NHWC consumers read `nhwc` itself. */
+  private nchwOf(nhwc: string): string {
     const map = this.transpose(nhwc, [0, 3, 1, 2]);
     this.mapNhwc.set(map, nhwc);
     return map;
   }
 
-  add(a: string, b: string): string {
-    return this.withSide(this.node('Add', [a, b]), this.sides.get(a) ?? this.sides.get(b));
+  /** The NHWC layout of map `x`: the value it was transposed from, or a transpose of it. */
+  private nhwcOf(x: string): string {
+    return this.mapNhwc.get(x) ?? this.transpose(x, [0, 2, 3, 1]);
   }
 
   mul(a: string, b: string): string {
@@ -321,6 +358,18 @@ export class OnnxGraphBuilder implements TensorOps<string> {
       if (known !== undefined) return known;
       const nhwc = this.mapNhwc.get(map);
       if (nhwc !== undefined) return this.reshape(nhwc, shape);
+      // mapToTokens of a conv's output: its NHWC transpose, which ONNX Runtime folds into the
+      // conv's NCHWc reorder (a transpose of the [-1, C, H*W] view it cannot fold).
+      if (this.channelsLast && this.sides.has(map)) return this.reshape(this.nhwcOf(map), shape);
+    }
+    if (inner && shape.length === 4 && inner.shape.length === 3 && this.channelsLast) {
+      // tokensToMap: written as the NHWC view of the tokens and one NHWC -> NCHW transpose, which
+      // ONNX Runtime CPU folds into the NCHWc reorder of a conv that reads the map.
+      const [, channels, h, w] = shape;
+      const map = this.nchwOf(this.reshape(inner.input, [-1, h, w, channels]));
+      this.mapTokens.set(map, inner.input);
+      this.sides.set(map, [h, w]);
+      return map;
     }
     const out = this.node('Reshape', [x, this.int64Constant(shape)]);
     this.provenance.set(out, { op: 'reshape', input: x, shape });
@@ -356,9 +405,15 @@ export class OnnxGraphBuilder implements TensorOps<string> {
    * this pattern is what ONNX Runtime's optimizer recognises and fuses into its Gelu kernel.
    */
   gelu(x: string): string {
+    const xh = this.channelsLast ? this.mapNhwc.get(x) : undefined;
+    if (xh !== undefined) return this.withSide(this.nchwOf(this.geluNode(xh)), this.sides.get(x));
+    return this.withSide(this.geluNode(x), this.sides.get(x));
+  }
+
+  private geluNode(x: string): string {
     const erf = this.node('Erf', [this.node('Div', [x, this.floatConstant(Math.SQRT2)])]);
     const onePlus = this.node('Add', [erf, this.floatConstant(1)]);
-    return this.withSide(this.node('Mul', [this.node('Mul', [x, onePlus]), this.floatConstant(0.5)]), this.sides.get(x));
+    return this.node('Mul', [this.node('Mul', [x, onePlus]), this.floatConstant(0.5)]);
   }
 
   softmax(x: string): string {
