@@ -39,8 +39,18 @@ export const command = (name: 'serve' | 'worker') => join(packageRoot(), 'dist',
  * when given. Node and ONNX Runtime size their thread pools from the affinity they start with
  * (`availableParallelism`), so a pinned process also computes with that many threads.
  */
-function nodeCommand(args: string[], cpus?: string): [string, string[]] {
-  return cpus === undefined ? [process.execPath, args] : ['taskset', ['-c', cpus, process.execPath, ...args]];
+function nodeCommand(args: string[], cpus?: string, nodeFlags: readonly string[] = []): [string, string[]] {
+  return cpus === undefined ? [process.execPath, [...nodeFlags, ...args]] : ['taskset', ['-c', cpus, process.execPath, ...nodeFlags, ...args]];
+}
+
+/**
+ * How a benchmarked server process is started, beyond its arguments: Node/V8 flags for its
+ * command line (`--initial-old-space-size=32`; V8 heap flags are not allowed in NODE_OPTIONS) and
+ * environment variables (`MALLOC_ARENA_MAX=2`, which glibc reads at process start).
+ */
+export interface ServerLaunch {
+  nodeFlags?: readonly string[];
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Pins this process, all its threads, to `cpus` (a taskset list). Linux, util-linux's taskset. */
@@ -66,11 +76,14 @@ export interface ServiceProcess {
  * Runs Node on `script` (with `--host 127.0.0.1 --port <free port>` and `args`), on `cpus` when
  * given, and resolves once its `/readyz` answers 200.
  */
-async function startLoopbackServer(name: string, script: string, args: string[], cpus?: string): Promise<ServiceProcess> {
+async function startLoopbackServer(name: string, script: string, args: string[], cpus?: string, launch: ServerLaunch = {}): Promise<ServiceProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // Its log (JSON lines on stdout) is read and dropped, as a log shipper would.
-  const child = spawn(...nodeCommand([script, '--host', '127.0.0.1', '--port', String(port), ...args], cpus), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(...nodeCommand([script, '--host', '127.0.0.1', '--port', String(port), ...args], cpus, launch.nodeFlags), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...launch.env },
+  });
   child.stdout!.resume();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 120_000;
@@ -90,7 +103,7 @@ async function startLoopbackServer(name: string, script: string, args: string[],
 }
 
 /** Starts `sparsevit-serve` on a free loopback port and resolves once `/readyz` answers 200. */
-export const startService = (args: string[], cpus?: string) => startLoopbackServer('sparsevit-serve', command('serve'), args, cpus);
+export const startService = (args: string[], cpus?: string, launch?: ServerLaunch) => startLoopbackServer('sparsevit-serve', command('serve'), args, cpus, launch);
 
 /**
  * bench/bare-upload-server.ts on a free loopback port (on `cpus` when given): the HTTP transport

@@ -1,6 +1,6 @@
 // node apps/server/dist/bench/load.js [--models tiny,base | ''] [--concurrency 1,4,16] [--rounds N]
 //                                      [--requests N] [--max-seconds S] [--pin] [--overload] [--json]
-//                                      [--no-incremental-marking]
+//                                      [--no-incremental-marking] [--node-flags="..."] [--env K=V,...]
 //
 // The HTTP service under load, on loopback only, with autocannon: for each model, requests/s
 // and p50/p99 latency at each concurrency, against the SDK's own images/s (`detect` called in a
@@ -12,6 +12,10 @@
 // load generator, autocannon) runs on the last one. Unpinned, the client's work is charged to the
 // service: it takes cores from ONNX Runtime, whose passes wait for their slowest thread.
 // --no-incremental-marking: the service runs with `sparsevit serve --no-incremental-marking`.
+// --node-flags, --env: the service's Node process starts with these flags (space-separated, given
+// with "=" since they start with dashes: --node-flags="--initial-old-space-size=32") and these
+// environment variables (e.g. --env MALLOC_ARENA_MAX=2), to compare
+// deployment settings; the SDK loop runs without them, as a plain `detect` caller would.
 // --overload: the tiny model behind a queue of 8, 64 connections, 2,000 requests: the status
 // codes, timeouts, and the server's RSS against its idle RSS with the model loaded.
 import { readFileSync, rmSync } from 'node:fs';
@@ -31,6 +35,8 @@ const { values } = parseArgs({
     pin: { type: 'boolean', default: false },
     overload: { type: 'boolean', default: false },
     'no-incremental-marking': { type: 'boolean', default: false },
+    'node-flags': { type: 'string', default: '' },
+    env: { type: 'string', default: '' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -41,6 +47,14 @@ const imagePath = fixturePath('sparsevit-tiny', 'images', 'splice_640x480.png');
 const image = readFileSync(imagePath);
 const maxSeconds = Number(values['max-seconds']);
 const serviceFlags = values['no-incremental-marking'] ? ['--no-incremental-marking'] : [];
+const launch = {
+  nodeFlags: values['node-flags']!.split(' ').filter(Boolean),
+  env: Object.fromEntries(values.env!.split(',').filter(Boolean).map((pair) => {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--env takes NAME=value pairs separated by commas, got ${JSON.stringify(pair)}`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  })),
+};
 /** Requests per block: with the rounds, a few hundred on the tiny model, a few dozen on the base one. */
 const requestsFor = (size: ModelSize, concurrency: number) => Number(values.requests ?? (size === 'tiny' ? Math.max(40, 3 * concurrency) : Math.max(12, 2 * concurrency)));
 
@@ -112,6 +126,10 @@ if (serviceFlags.length > 0) {
   report.serviceFlags = serviceFlags;
   log(`service flags: ${serviceFlags.join(' ')}`);
 }
+if (launch.nodeFlags.length > 0 || Object.keys(launch.env).length > 0) {
+  report.serviceLaunch = launch;
+  log(`service process: node ${launch.nodeFlags.join(' ')}${Object.entries(launch.env).map(([k, v]) => ` ${k}=${v}`).join('')}`);
+}
 /** Where the server and the SDK loop compute (a taskset list), with --pin. */
 let computeCpus: string | undefined;
 if (values.pin) {
@@ -144,7 +162,7 @@ try {
     const { weights, config, modelArgs } = benchWeights(size, scratch);
     const rounds = Number(values.rounds ?? (size === 'tiny' ? 5 : 3));
     const sdkLoop = await startSdkLoop(weights, config, imagePath, computeCpus);
-    const service = await startService([...modelArgs, ...serviceFlags, '--log-level', 'info', '--max-queue', '64', '--inference-timeout-ms', '600000'], computeCpus);
+    const service = await startService([...modelArgs, ...serviceFlags, '--log-level', 'info', '--max-queue', '64', '--inference-timeout-ms', '600000'], computeCpus, launch);
     const rows = [];
     try {
       // Warm-up, not reported: first connections (the SDK loop warmed up as it started).
@@ -211,7 +229,7 @@ try {
   if (values.overload) {
     const { modelArgs } = benchWeights('tiny', scratch);
     const inferenceTimeoutS = 30;
-    const service = await startService([...modelArgs, ...serviceFlags, '--log-level', 'info', '--concurrency', '1', '--max-queue', '8', '--inference-timeout-ms', String(inferenceTimeoutS * 1000)]);
+    const service = await startService([...modelArgs, ...serviceFlags, '--log-level', 'info', '--concurrency', '1', '--max-queue', '8', '--inference-timeout-ms', String(inferenceTimeoutS * 1000)], undefined, launch);
     try {
       const pid = service.child.pid!;
       // Idle with the model, twice: right after ready (loaded and warmed up on one image), and
