@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { BASE_CONFIG, CONFIG_METADATA_KEY, graphCost, prepareGraphWeights, readSafetensors, resolveConfig, writeSafetensors, type WeightTensor } from '@sparsevit/core';
+import { BASE_CONFIG, CONFIG_METADATA_KEY, graphCost, prepareGraphWeights, PRESETS, readSafetensors, resolveConfig, writeSafetensors, type WeightTensor } from '@sparsevit/core';
 import { fixturePath, randomStateDict } from '@sparsevit/fixtures';
 import { parseBenchArgs, positiveInteger } from './bench-args';
 import { releaseLikeCheckpoint } from './release-like-checkpoint';
@@ -76,7 +76,8 @@ const tensors = randomStateDict('sparsevit-base') as Map<string, WeightTensor>;
 const given = weights?.endsWith('.safetensors') ? await readSafetensors(readFileSync(weights)) : undefined;
 const config = given ? resolveConfig(undefined, given.metadata) : BASE_CONFIG;
 const cost = graphCost(config, prepareGraphWeights(given ?? { tensors, metadata: {} }, config));
-const modelName = JSON.stringify(config) === JSON.stringify(BASE_CONFIG) ? 'base' : `embed_dim [${config.embed_dim.join(', ')}]`;
+// The preset's name when the config is one (the default model is `small`), else its widths.
+const modelName = Object.entries(PRESETS).find(([, preset]) => JSON.stringify(preset) === JSON.stringify(config))?.[0] ?? `embed_dim [${config.embed_dim.join(', ')}]`;
 const gflopsPerImage = cost.flops / 1e9;
 if (!weights || values.pth) {
   scratch = mkdtempSync(join(tmpdir(), 'sparsevit-bench-'));
